@@ -1,0 +1,161 @@
+"""The backward pass: reverse-mode accumulation over the graph, iteratively.
+
+Nodes are visited from the newest to the oldest generation (a max-heap), so every node's output
+gradient is complete before its backward runs, and no recursion limit is ever met. Gradients are
+never mutated once made: sums are out of place, and an array that already belongs to another
+gradient (or to the caller) is copied before a leaf adopts it, so no two ``.grad`` alias.
+"""
+import heapq
+
+from minigan.backend import get_array_module
+from minigan.core.function import Function, set_grad_enabled
+from minigan.core.tensor import Tensor, as_tensor
+
+
+class _Copy(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def _check_root(y, gy):
+    if not isinstance(y, Tensor):
+        raise TypeError(f"backward/grad needs Tensors as outputs, got {type(y).__name__}")
+    if not y.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and has no grad_fn: "
+                           "nothing on its path asked for a gradient")
+    if gy is None:
+        if y.data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for one-element outputs; "
+                               f"pass a gradient of shape {y.shape}")
+        return Tensor(get_array_module(y.data).ones_like(y.data))
+    gy = as_tensor(gy, like=y)
+    if gy.shape != y.shape:
+        raise ValueError(f"the gradient given has shape {gy.shape}, the output {y.shape}")
+    return gy
+
+
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None):
+    """Propagate ``grad_outputs`` back from ``outputs``.
+
+    With ``inputs=None`` gradients are accumulated into the ``.grad`` of leaves; otherwise a
+    dict ``{id(input): gradient}`` for the given tensors is returned and ``.grad`` is untouched.
+    """
+    wanted = None if inputs is None else {id(t): t for t in inputs}
+    found = {}
+    owned = set()          # ids of arrays already adopted by a gradient in this pass
+    pending = {}           # Function -> gradient of its output so far
+    heap = []
+    counter = 0
+
+    def deliver(t, g):
+        nonlocal counter
+        fn = t.creator
+        if fn is None:
+            if wanted is None:
+                _accumulate_leaf(t, g, owned)
+            elif id(t) in wanted:
+                found[id(t)] = found[id(t)] + g if id(t) in found else g
+            return
+        if fn in pending:
+            pending[fn] = pending[fn] + g
+        else:
+            pending[fn] = g
+            counter += 1
+            heapq.heappush(heap, (-fn.generation, counter, fn))
+
+    with set_grad_enabled(create_graph):
+        for y, gy in zip(outputs, grad_outputs):
+            gy = _check_root(y, gy)
+            owned.add(id(gy.data))
+            deliver(y, gy)
+        while heap:
+            fn = heapq.heappop(heap)[2]
+            if fn.inputs is None:
+                raise RuntimeError(f"trying to backward through {fn.name} a second time: its "
+                                   "saved values were freed; pass retain_graph=True to the "
+                                   "first backward")
+            gy = pending.pop(fn)
+            if wanted is not None and fn.output is not None:
+                out = fn.output()
+                if out is not None and id(out) in wanted:
+                    found[id(out)] = gy
+            gxs = fn.backward(gy)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, needed, gx in zip(fn.inputs, fn.needs, gxs):
+                if needed and gx is not None:
+                    deliver(x, _fit(gx, x))
+            if not retain_graph:
+                fn.release()
+    return found
+
+
+def _fit(gx, x):
+    """Make a backward's result a Tensor of x's dtype (it may be a raw array or a number)."""
+    if not isinstance(gx, Tensor):
+        gx = Tensor(gx)
+    if gx.shape != x.shape:
+        raise RuntimeError(f"internal error: a gradient of shape {gx.shape} for an input of "
+                           f"shape {x.shape}")
+    if gx.dtype != x.dtype:
+        gx = gx.to(x.dtype)
+    return gx
+
+
+def _accumulate_leaf(t, g, owned):
+    if t.grad is None:
+        data = g.data
+        if id(data) in owned or data.base is not None or not data.flags.writeable:
+            g = _Copy()(g)
+        owned.add(id(g.data))
+        t.grad = g
+    else:
+        t.grad = t.grad + g
+        owned.add(id(t.grad.data))
+
+
+def backward(tensor, grad=None, retain_graph=False, create_graph=False):
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (``Tensor.backward``)."""
+    run_backward([tensor], [grad], retain_graph or create_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple (leaves' .grad untouched).
+
+    ``inputs`` may be any tensors on the graph, leaves or not (latent vectors, activations).
+    With ``create_graph=True`` the results are themselves differentiable.
+    """
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"{len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"input {i} of grad() does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs)
+    seen = {id(g.data) for g in grad_outputs if isinstance(g, Tensor)}
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"input {i} (shape {t.shape}) was not used to compute the "
+                               "outputs; pass allow_unused=True to get None for it")
+        if g is not None:
+            if id(g.data) in seen or g.data.base is not None:
+                g = _Copy()(g)
+            seen.add(id(g.data))
+        result.append(g)
+    return tuple(result)
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (list, tuple)) else (x,)

@@ -1,0 +1,103 @@
+"""Function: one node of the computational graph, and the grad-mode switch.
+
+A Function's ``forward`` works on raw arrays (NumPy or CuPy) and returns one array; its
+``backward`` receives the gradient of the output as a Tensor and returns one gradient per input,
+written with minigan ops, so that the backward pass can itself be differentiated
+(``create_graph=True``). The node keeps its inputs strongly and its output weakly: a graph lives
+exactly as long as some tensor that depends on it.
+"""
+import contextlib
+import copy
+import weakref
+
+from minigan.core.tensor import Tensor
+
+
+class _Mode:
+    grad_enabled = True
+
+
+def is_grad_enabled():
+    return _Mode.grad_enabled
+
+
+@contextlib.contextmanager
+def set_grad_enabled(mode):
+    """Context manager that turns graph recording on or off."""
+    old, _Mode.grad_enabled = _Mode.grad_enabled, bool(mode)
+    try:
+        yield
+    finally:
+        _Mode.grad_enabled = old
+
+
+def no_grad():
+    """``with mg.no_grad():`` runs ops without recording a graph (evaluation, updates)."""
+    return set_grad_enabled(False)
+
+
+def enable_grad():
+    return set_grad_enabled(True)
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Subclasses implement ``forward(*arrays) -> array`` and ``backward(gy) -> grads``, where
+    ``grads`` is a Tensor (one input) or a tuple with one entry per input (``None`` where an
+    input needs no gradient; ``self.needs[i]`` says which do). Set ``save_output = True`` to
+    keep the forward's output array for ``self.out()``.
+    """
+
+    save_output = False
+    inputs = None
+    generation = 0
+
+    def __call__(self, *inputs):
+        y = self.forward(*[x.data for x in inputs])
+        out = Tensor(y)
+        if _Mode.grad_enabled:
+            needs = [x.requires_grad for x in inputs]
+            if True in needs:
+                self.needs = needs
+                self.inputs = inputs
+                self.generation = max(x.generation for x in inputs)
+                self.output = weakref.ref(out)
+                if self.save_output:
+                    self.y = y
+                out.requires_grad = True
+                out.creator = self
+                out.generation = self.generation + 1
+        return out
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+    def out(self):
+        """The forward's output for use in ``backward``.
+
+        Without graph recording this is the saved array (a constant); with ``create_graph`` it
+        is the output Tensor itself, so second derivatives flow through it (recomputed from the
+        inputs if the output tensor no longer exists).
+        """
+        if not _Mode.grad_enabled:
+            return self.y
+        y = self.output()
+        if y is None:
+            y = copy.copy(self)(*self.inputs)
+        return y
+
+    def release(self):
+        """Free what the node holds once its backward has run (unless the graph is retained)."""
+        self.__dict__.clear()
+        self.inputs = None
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name} backward>"

@@ -1,0 +1,165 @@
+"""Tensor: an array that remembers the Function that made it.
+
+``Tensor.data`` is the raw ndarray; ``creator`` is the Function node that produced it (``None``
+for a leaf); ``grad`` is accumulated on leaves that require a gradient. The operators and most
+methods are attached by ``minigan.functional`` (one place for each op), so that this file holds
+only the data structure.
+"""
+import numpy as np
+
+from minigan import backend
+
+
+class Tensor:
+    """A node's value. ``x: Tensor`` with ``x.data`` an ndarray of any shape."""
+
+    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "name",
+                 "__weakref__")
+    __array_ufunc__ = None          # ndarray (op) Tensor defers to Tensor's reflected operator
+    __hash__ = object.__hash__      # == is elementwise, identity is the hash
+
+    def __init__(self, data, requires_grad=False, name=None):
+        self.data = data
+        self.grad = None
+        self.requires_grad = requires_grad
+        self.creator = None
+        self.generation = 0
+        self.name = name
+
+    # --- array facts -----------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self):
+        return self.data.size
+
+    def numel(self):
+        return self.data.size
+
+    def dim(self):
+        return self.data.ndim
+
+    def __len__(self):
+        return len(self.data)
+
+    @property
+    def is_leaf(self):
+        return self.creator is None
+
+    # --- leaving the graph ----------------------------------------------------------------
+    def detach(self):
+        """The same array, outside the graph (shares memory, like PyTorch)."""
+        return Tensor(self.data)
+
+    def numpy(self):
+        """The data as a NumPy array (copied off the GPU if needed)."""
+        if self.requires_grad:
+            raise RuntimeError("numpy() of a tensor that requires grad: call .detach().numpy() "
+                               "(or read .data) so that the graph is left on purpose")
+        return self.data.get() if hasattr(self.data, "get") else self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
+        return self.data.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def requires_grad_(self, mode=True):
+        if self.creator is not None and not mode:
+            raise RuntimeError("requires_grad_(False) on a non-leaf: use detach()")
+        if mode and not backend.is_float(self.dtype):
+            raise TypeError(f"only floating tensors can require grad, got {self.dtype}")
+        self.requires_grad = mode
+        return self
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        extra = f", dtype={self.dtype}" if self.dtype != backend.default_dtype() else ""
+        if self.creator is not None:
+            extra += f", grad_fn={self.creator.name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+
+class Parameter(Tensor):
+    """A leaf tensor that a Module registers as one of its trainable parameters."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not backend.is_float(data.dtype):
+            raise TypeError(f"a Parameter must be floating, got {data.dtype}")
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _to_array(data, dtype):
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = backend.get_array_module(data)
+    if dtype is not None:
+        return xp.array(data, dtype=dtype)
+    if xp is np and not isinstance(data, np.ndarray):
+        arr = np.array(data)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(backend.default_dtype())
+        elif arr.dtype.kind not in "biu":
+            raise TypeError(f"cannot make a tensor of {type(data).__name__} "
+                            f"(NumPy dtype {arr.dtype})")
+        return arr
+    return xp.array(data)
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Make a leaf tensor holding a copy of ``data``.
+
+    Python floats become the default dtype (float32); arrays keep their dtype unless ``dtype``
+    is given; ints stay ints (labels, indices).
+    """
+    arr = _to_array(data, dtype)
+    if requires_grad and not backend.is_float(arr.dtype):
+        raise TypeError(f"only floating tensors can require grad, got {arr.dtype}")
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def as_tensor(x, like=None):
+    """Wrap a constant (number or array) as a Tensor; a number takes ``like``'s dtype."""
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and not hasattr(x, "dtype"):
+        xp = backend.get_array_module(like.data)
+        kind = like.dtype.kind
+        dtype = like.dtype if kind == "f" or not isinstance(x, float) else \
+            backend.default_dtype()
+        return Tensor(xp.asarray(x, dtype=dtype))
+    if hasattr(x, "dtype") and hasattr(x, "shape"):
+        return Tensor(x)
+    return Tensor(_to_array(x, None))

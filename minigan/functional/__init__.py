@@ -1,0 +1,68 @@
+"""minigan.functional (import as F): every differentiable op, on Tensors, PyTorch-named."""
+from minigan.functional import methods as _methods
+from minigan.functional.activation import (
+                                           leaky_relu,
+                                           log_softmax,
+                                           relu,
+                                           sigmoid,
+                                           softmax,
+                                           softplus,
+                                           tanh,
+)
+from minigan.functional.dropout import dropout
+from minigan.functional.elementwise import (
+                                           abs,
+                                           add,
+                                           clip,
+                                           div,
+                                           exp,
+                                           log,
+                                           maximum,
+                                           minimum,
+                                           mul,
+                                           neg,
+                                           pow,
+                                           sqrt,
+                                           sub,
+                                           where,
+)
+from minigan.functional.linalg import linear, matmul
+from minigan.functional.loss import (
+                                           binary_cross_entropy,
+                                           binary_cross_entropy_with_logits,
+                                           cross_entropy,
+                                           l1_loss,
+                                           mse_loss,
+                                           nll_loss,
+)
+from minigan.functional.normalization import batch_norm
+from minigan.functional.reduction import logsumexp, max, mean, min, sum, var
+from minigan.functional.shape import (
+                                           broadcast_to,
+                                           cat,
+                                           flatten,
+                                           getitem,
+                                           pad,
+                                           permute,
+                                           reshape,
+                                           squeeze,
+                                           stack,
+                                           sum_to,
+                                           to_dtype,
+                                           transpose,
+                                           unsqueeze,
+)
+
+_methods.install()
+
+clamp = clip
+
+__all__ = [
+    "abs", "add", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "broadcast_to", "cat", "clamp", "clip", "cross_entropy", "div", "dropout", "exp", "flatten",
+    "getitem", "l1_loss", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss", "pad",
+    "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze",
+    "stack", "sub", "sum", "sum_to", "tanh", "to_dtype", "transpose", "unsqueeze", "var",
+    "where",
+]

@@ -1,0 +1,76 @@
+"""Matrix products (kept in BLAS / cuBLAS) and the affine map of a Linear layer."""
+from minigan.core import Function, as_tensor
+from minigan.functional.reduction import sum
+from minigan.functional.shape import reshape, sum_to, transpose
+
+
+class MatMul(Function):
+    """a @ b for a, b with ndim >= 2; batch dims broadcast as in ``numpy.matmul``."""
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = gb = None
+        if self.needs[0]:
+            ga = matmul(gy, transpose(b))
+            ga = ga if ga.shape == a.shape else sum_to(ga, a.shape)
+        if self.needs[1]:
+            gb = matmul(transpose(a), gy)
+            gb = gb if gb.shape == b.shape else sum_to(gb, b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with ``numpy.matmul``'s rules; 1-D operands are promoted and squeezed."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit "
+                         f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+    if a.ndim >= 2 and b.ndim >= 2:
+        return MatMul()(a, b)
+    a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+    b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+    y = MatMul()(a2, b2)
+    if b.ndim == 1:
+        y = reshape(y, y.shape[:-1])
+    if a.ndim == 1:
+        y = reshape(y, y.shape[:-2] + y.shape[-1:])
+    return y
+
+
+class Linear(Function):
+    """y = x W^T + b for x: (N, in), W: (out, in), b: (out,) — one node instead of three."""
+
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        gx = matmul(gy, w) if self.needs[0] else None
+        gw = matmul(transpose(gy), x) if self.needs[1] else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        return gx, gw, (sum(gy, 0) if self.needs[2] else None)
+
+
+def linear(x, weight, bias=None):
+    """The affine map ``x @ weight.T + bias``. x: (*, in), weight: (out, in), bias: (out,)."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
+                         f"{weight.shape} (expected (*, {weight.shape[-1]}))")
+    args = (x if x.ndim == 2 else reshape(x, (-1, x.shape[-1])), weight)
+    if bias is not None:
+        bias = as_tensor(bias)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias of shape {bias.shape}, expected ({weight.shape[0]},)")
+        args += (bias,)
+    y = Linear()(*args)
+    return y if x.ndim == 2 else reshape(y, x.shape[:-1] + (weight.shape[0],))

@@ -1,0 +1,96 @@
+"""Losses, each with ``reduction='mean' | 'sum' | 'none'``.
+
+Binary cross-entropy on logits is written as softplus(x) - t x, which is exact and finite for
+any logit (no log of a sigmoid); on probabilities the logs are clamped at -100 as in PyTorch.
+"""
+from minigan.backend import get_array_module
+from minigan.core import Tensor, as_tensor
+from minigan.functional.activation import log_softmax, softplus
+from minigan.functional.elementwise import abs, clip, log
+from minigan.functional.reduction import mean, sum
+from minigan.functional.shape import getitem
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum(loss)
+    return loss
+
+
+def _check(reduction, input, target, name):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if target is not None and input.shape != target.shape:
+        raise ValueError(f"{name}: input of shape {input.shape} and target of shape "
+                         f"{target.shape} must match")
+
+
+def _pair(input, target):
+    input = as_tensor(input)
+    return input, as_tensor(target, like=input)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """-[t log s(x) + (1 - t) log(1 - s(x))] = softplus(x) - t x, stable for any logit x."""
+    input, target = _pair(input, target)
+    _check(reduction, input, target, "binary_cross_entropy_with_logits")
+    return _reduce(softplus(input) - target * input, reduction)
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """BCE on probabilities in [0, 1]; each log is clamped at -100 so that 0 and 1 stay finite."""
+    input, target = _pair(input, target)
+    _check(reduction, input, target, "binary_cross_entropy")
+    p = input.data
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
+                         "for logits use binary_cross_entropy_with_logits")
+    loss = -(target * clip(log(input), -100.0) + (1 - target) * clip(log(1 - input), -100.0))
+    return _reduce(loss, reduction)
+
+
+def _labels(target, n, c, name):
+    t = target.data if isinstance(target, Tensor) else target
+    xp = get_array_module(t)
+    t = xp.asarray(t)
+    if t.dtype.kind not in "iu" or t.shape != (n,):
+        raise ValueError(f"{name}: target must be integer class labels of shape ({n},), "
+                         f"got {t.dtype} of shape {t.shape}")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise ValueError(f"{name}: labels must lie in [0, {c}), got values from "
+                         f"{int(t.min())} to {int(t.max())}")
+    return t
+
+
+def nll_loss(input, target, reduction="mean"):
+    """Negative log-likelihood of integer labels. input: (N, C) log-probabilities; target: (N,)."""
+    input = as_tensor(input)
+    _check(reduction, input, None, "nll_loss")
+    if input.ndim != 2:
+        raise ValueError(f"nll_loss: input must be (N, C), got shape {input.shape}")
+    n, c = input.shape
+    t = _labels(target, n, c, "nll_loss")
+    picked = getitem(input, (get_array_module(t).arange(n), t))
+    return _reduce(-picked, reduction)
+
+
+def cross_entropy(input, target, reduction="mean"):
+    """Softmax cross-entropy of integer labels. input: (N, C) logits; target: (N,)."""
+    return nll_loss(log_softmax(input, 1), target, reduction)
+
+
+def mse_loss(input, target, reduction="mean"):
+    input, target = _pair(input, target)
+    _check(reduction, input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    input, target = _pair(input, target)
+    _check(reduction, input, target, "l1_loss")
+    return _reduce(abs(input - target), reduction)

@@ -1,0 +1,92 @@
+"""Reductions over axes: sum, mean, max/min, var, logsumexp.
+
+``dim`` is None (all axes), an int or a tuple; ``keepdim`` keeps reduced axes as size 1.
+max/min split the gradient equally among tied maxima (as ``torch.amax`` does).
+"""
+import builtins
+
+from minigan.backend import get_array_module
+from minigan.core import Function, as_tensor
+from minigan.functional.elementwise import exp, log
+from minigan.functional.shape import broadcast_to, normalize_dims, reshape
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        return x.sum(axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        shape = self.inputs[0].shape
+        return broadcast_to(reshape(gy, _kept_shape(shape, self.axes)), shape)
+
+
+class Max(Function):
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError(f"max/min of an empty tensor of shape {x.shape}")
+        return x.max(axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        from minigan.functional.elementwise import MulMask
+        x = self.inputs[0].data
+        shape = _kept_shape(x.shape, self.axes)
+        hit = x == x.max(axis=self.axes, keepdims=True)
+        weight = (hit / hit.sum(axis=self.axes, keepdims=True)).astype(x.dtype)
+        return MulMask(weight)(broadcast_to(reshape(gy, shape), x.shape))
+
+
+def sum(x, dim=None, keepdim=False):
+    x = as_tensor(x)
+    return Sum(normalize_dims(dim, x.ndim), keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False):
+    x = as_tensor(x)
+    axes = normalize_dims(dim, x.ndim)
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return Sum(axes, keepdim)(x) * (1.0 / builtins.max(n, 1))
+
+
+def max(x, dim=None, keepdim=False):
+    x = as_tensor(x)
+    return Max(normalize_dims(dim, x.ndim), keepdim)(x)
+
+
+def min(x, dim=None, keepdim=False):
+    return -max(-as_tensor(x), dim, keepdim)
+
+
+def var(x, dim=None, keepdim=False, unbiased=True):
+    """Variance; ``unbiased`` divides by n - 1 (PyTorch's default) instead of n."""
+    x = as_tensor(x)
+    axes = normalize_dims(dim, x.ndim)
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    d = x - mean(x, axes, keepdim=True)
+    return sum(d * d, axes, keepdim) * (1.0 / builtins.max(n - int(unbiased), 1))
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    """log(sum(exp(x))) computed stably by shifting by the (constant) maximum."""
+    x = as_tensor(x)
+    axes = normalize_dims(dim, x.ndim)
+    m = x.data.max(axis=axes, keepdims=True)
+    xp = get_array_module(m)
+    m = xp.where(xp.isinf(m), 0, m)            # an infinite max would make inf - inf
+    s = log(sum(exp(x - m), axes, keepdim=True)) + m
+    return s if keepdim else reshape(s, tuple(n for i, n in enumerate(x.shape)
+                                              if i not in axes))
+

@@ -1,0 +1,71 @@
+"""Optimizer: holds parameters, their per-parameter state, and the update rule's settings."""
+from minigan.core import Tensor
+
+
+class Optimizer:
+    """Base class. Subclasses set ``self.defaults`` (hyperparameters) and implement
+    ``_update(p, g, state)`` which changes ``p.data`` in place."""
+
+    _state_keys = ()     # per-parameter buffers shaped like the parameter
+    _scalar_keys = ()    # per-parameter counters (0-d arrays)
+
+    def __init__(self, params, defaults):
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor) or not p.requires_grad or p.creator is not None:
+                raise TypeError(f"{type(self).__name__}: parameter {i} is not a leaf tensor "
+                                f"that requires grad")
+        self.params = params
+        self.defaults = dict(defaults)
+        for k, v in self.defaults.items():
+            setattr(self, k, v)
+        self.state = [{} for _ in params]
+        self.steps = 0
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        """Apply one update to every parameter that has a gradient."""
+        self.steps += 1
+        for p, state in zip(self.params, self.state):
+            if p.grad is not None:
+                self._update(p, p.grad.data, state)
+
+    def _update(self, p, g, state):
+        raise NotImplementedError
+
+    def state_dict(self):
+        """Hyperparameters, the step count and the per-parameter buffers (copies)."""
+        return {"hyper": {k: getattr(self, k) for k in self.defaults},
+                "steps": self.steps,
+                "state": {str(i): {k: v.copy() for k, v in s.items()}
+                          for i, s in enumerate(self.state)}}
+
+    def load_state_dict(self, sd):
+        """Restore what ``state_dict`` gave; buffers must match the parameters' shapes."""
+        state = sd["state"]
+        if len(state) != len(self.params):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state has "
+                             f"{len(state)} parameters, the optimizer {len(self.params)}")
+        new = []
+        for i, p in enumerate(self.params):
+            s = state[str(i)]
+            for k, v in s.items():
+                shape = () if k in self._scalar_keys else p.shape
+                if k not in self._state_keys + self._scalar_keys or tuple(v.shape) != shape:
+                    raise ValueError(f"{type(self).__name__}.load_state_dict: parameter {i} "
+                                     f"buffer {k!r} of shape {tuple(v.shape)} does not fit "
+                                     f"a parameter of shape {p.shape}")
+            new.append({k: v.copy() if k in self._scalar_keys else v.astype(p.dtype, copy=True)
+                        for k, v in s.items()})
+        for k in self.defaults:
+            value = sd["hyper"][k]
+            setattr(self, k, type(self.defaults[k])(value) if not isinstance(
+                self.defaults[k], tuple) else tuple(float(b) for b in value))
+        self.state = new
+        self.steps = int(sd["steps"])
+

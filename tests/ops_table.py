@@ -1,0 +1,280 @@
+"""Every differentiable op, with a hypothesis strategy for valid inputs and PyTorch's twin.
+
+Values are drawn on grids that keep finite differences valid: 'any' values are k/100 + 0.005
+(never 0, so no kink of relu/abs is crossed by eps = 1e-6), 'pos' values lie in [0.5, 2]
+(log, sqrt, real powers), 'even'/'odd' grids never coincide (maximum, minimum without ties), and
+``unique`` draws distinct values (max/min reductions without ties).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigan as mg
+from minigan import functional as F
+
+_GRIDS = {
+    "any": st.integers(-200, 199).map(lambda i: (i + 0.5) / 100),
+    "pos": st.integers(50, 200).map(lambda i: i / 100),
+    "even": st.integers(-100, 99).map(lambda i: (2 * i + 0.5) / 100),
+    "odd": st.integers(-100, 99).map(lambda i: (2 * i + 1.5) / 100),
+    "prob": st.integers(5, 95).map(lambda i: i / 100),
+    "unit": st.integers(0, 100).map(lambda i: i / 100),
+}
+
+
+def values(shape, grid="any", unique=False):
+    return hnp.arrays(np.float64, shape, elements=_GRIDS[grid], unique=unique)
+
+
+def shapes(min_dims=1, max_dims=3, min_side=1, max_side=3):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+@dataclass
+class Op:
+    name: str
+    fn: object                   # minigan: fn(*inputs, **kw)
+    cases: object                # strategy of (list of input arrays, kw dict)
+    tfn: object = None           # torch twin, same signature (None: no oracle)
+    smooth: bool = True          # gradgradcheck applies (away from kinks)
+    tags: set = field(default_factory=set)
+
+
+@st.composite
+def _unary(draw, grid="any", unique=False, min_dims=1, kw=None):
+    shape = draw(shapes(min_dims=min_dims))
+    x = draw(values(shape, grid, unique))
+    return [x], (draw(kw(shape)) if kw else {})
+
+
+@st.composite
+def _binary(draw, grid_a="any", grid_b="any"):
+    (sa, sb), _ = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+    return [draw(values(sa, grid_a)), draw(values(sb, grid_b))], {}
+
+
+def _dim_kw(allow_none=True):
+    def strat(shape):
+        dims = st.integers(-len(shape), len(shape) - 1)
+        dim = st.one_of(st.none(), dims) if allow_none else dims
+        return st.fixed_dictionaries({"dim": dim, "keepdim": st.booleans()})
+    return strat
+
+
+def _softmax_kw(shape):
+    return st.fixed_dictionaries({"dim": st.integers(-len(shape), len(shape) - 1)})
+
+
+@st.composite
+def _matmul(draw):
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    batch = draw(st.sampled_from([(), (2,), (1, 2)]))
+    left = draw(st.sampled_from([(n, k), (k,)]) if not batch else st.just(batch + (n, k)))
+    right = draw(st.sampled_from([(k, m), (k,)]))
+    return [draw(values(left)), draw(values(right))], {}
+
+
+@st.composite
+def _linear(draw, bias=True):
+    n, i, o = (draw(st.integers(1, 4)) for _ in range(3))
+    lead = draw(st.sampled_from([(n,), (2, n)]))
+    args = [draw(values(lead + (i,))), draw(values((o, i)))]
+    if bias:
+        args.append(draw(values((o,))))
+    return args, {}
+
+
+@st.composite
+def _loss(draw, grid_in="any", grid_t="unit"):
+    shape = draw(shapes())
+    return [draw(values(shape, grid_in)), draw(values(shape, grid_t))], \
+        {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+@st.composite
+def _classes(draw, log_probs=False):
+    n, c = draw(st.integers(1, 5)), draw(st.integers(2, 5))
+    labels = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+    return [draw(values((n, c))), labels], \
+        {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+@st.composite
+def _getitem(draw):
+    shape = draw(shapes(min_dims=2, max_dims=3, min_side=2))
+    x = draw(values(shape))
+    kind = draw(st.sampled_from(["int", "slice", "ints", "mask", "newaxis"]))
+    if kind == "int":
+        key = draw(st.integers(-shape[0], shape[0] - 1))
+    elif kind == "slice":
+        key = (slice(None), slice(draw(st.integers(0, 1)), None, draw(st.integers(1, 2))))
+    elif kind == "ints":       # repeated indices: the backward must accumulate
+        key = np.array(draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
+    elif kind == "mask":
+        key = np.array(draw(st.lists(st.booleans(), min_size=shape[0], max_size=shape[0])))
+    else:
+        key = (Ellipsis, None, 0)
+    return [x], {"key": key}
+
+
+@st.composite
+def _reshape(draw):
+    shape = draw(shapes())
+    size = int(np.prod(shape))
+    target = draw(st.sampled_from([(size,), (1, size), (size, 1), (-1,)]))
+    return [draw(values(shape))], {"shape": target}
+
+
+@st.composite
+def _permute(draw):
+    shape = draw(shapes())
+    return [draw(values(shape))], {"dims": tuple(draw(st.permutations(range(len(shape)))))}
+
+
+@st.composite
+def _join(draw, new_axis):
+    shape = draw(shapes())
+    dim = draw(st.integers(0, len(shape) - (0 if new_axis else 1)))
+    count = draw(st.integers(1, 3))
+    arrays = []
+    for _ in range(count):
+        s = list(shape)
+        if not new_axis:
+            s[dim] = draw(st.integers(1, 3))
+        arrays.append(draw(values(tuple(s))))
+    return arrays, {"dim": dim}
+
+
+@st.composite
+def _pad(draw):
+    shape = draw(shapes())
+    pairs = draw(st.integers(1, len(shape)))
+    pads = tuple(draw(st.integers(0, 2)) for _ in range(2 * pairs))
+    return [draw(values(shape))], {"pad": pads, "value": draw(st.sampled_from([0.0, -1.5]))}
+
+
+@st.composite
+def _where(draw):
+    (sc, sa, sb), _ = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3,
+                                                             max_side=3))
+    cond = draw(hnp.arrays(bool, sc))
+    return [draw(values(sa)), draw(values(sb))], {"cond": cond}
+
+
+@st.composite
+def _batch_norm(draw):
+    n, c = draw(st.integers(2, 4)), draw(st.integers(1, 3))
+    spatial = draw(st.sampled_from([(), (2,), (2, 2)]))
+    x = draw(values((n, c) + spatial, unique=True))
+    return [x, draw(values((c,))), draw(values((c,)))], {}
+
+
+def _t():
+    import torch
+    return torch
+
+
+def _tF():
+    import torch.nn.functional as tF
+    return tF
+
+
+def _torch_getitem(x, key):
+    import torch
+    if isinstance(key, np.ndarray):
+        key = torch.from_numpy(key)
+    return x[key]
+
+
+def _pow_const(x, c):
+    return x ** c
+
+
+OPS = [
+    Op("add", lambda a, b: a + b, _binary(), lambda a, b: a + b),
+    Op("sub", lambda a, b: a - b, _binary(), lambda a, b: a - b),
+    Op("mul", lambda a, b: a * b, _binary(), lambda a, b: a * b),
+    Op("div", lambda a, b: a / b, _binary("any", "pos"), lambda a, b: a / b),
+    Op("rsub_scalar", lambda a: 2.5 - a, _unary(), lambda a: 2.5 - a),
+    Op("rdiv_scalar", lambda a: 1.5 / a, _unary("pos"), lambda a: 1.5 / a),
+    Op("neg", lambda a: -a, _unary(), lambda a: -a),
+    Op("pow_const", _pow_const, _unary("pos", kw=lambda s: st.fixed_dictionaries(
+        {"c": st.sampled_from([2, 3, 0.5, -1, 1.5])})), _pow_const),
+    Op("pow_tensor", lambda a, b: a ** b, _binary("pos", "any"), lambda a, b: a ** b),
+    Op("exp", lambda a: a.exp(), _unary(), lambda a: a.exp()),
+    Op("log", lambda a: a.log(), _unary("pos"), lambda a: a.log()),
+    Op("sqrt", lambda a: a.sqrt(), _unary("pos"), lambda a: a.sqrt()),
+    Op("abs", lambda a: a.abs(), _unary(), lambda a: a.abs()),
+    Op("clip", lambda a: a.clip(-0.5, 0.7), _unary(), lambda a: a.clamp(-0.5, 0.7)),
+    Op("maximum", lambda a, b: mg.maximum(a, b), _binary("even", "odd"),
+       lambda a, b: _t().maximum(a, b)),
+    Op("minimum", lambda a, b: mg.minimum(a, b), _binary("even", "odd"),
+       lambda a, b: _t().minimum(a, b)),
+    Op("where", lambda a, b, cond: mg.where(cond, a, b), _where(),
+       lambda a, b, cond: _t().where(_t().from_numpy(cond), a, b)),
+    Op("sum", lambda a, dim, keepdim: a.sum(dim, keepdim), _unary(kw=_dim_kw()),
+       lambda a, dim, keepdim: a.sum() if dim is None and not keepdim else
+       a.sum(dim=tuple(range(a.ndim)) if dim is None else dim, keepdim=keepdim)),
+    Op("mean", lambda a, dim, keepdim: a.mean(dim, keepdim), _unary(kw=_dim_kw()),
+       lambda a, dim, keepdim: a.mean() if dim is None and not keepdim else
+       a.mean(dim=tuple(range(a.ndim)) if dim is None else dim, keepdim=keepdim)),
+    Op("max", lambda a, dim, keepdim: a.max(dim, keepdim), _unary(unique=True, kw=_dim_kw()),
+       lambda a, dim, keepdim: _t().amax(a, dim=() if dim is None else dim, keepdim=keepdim)),
+    Op("min", lambda a, dim, keepdim: a.min(dim, keepdim), _unary(unique=True, kw=_dim_kw()),
+       lambda a, dim, keepdim: _t().amin(a, dim=() if dim is None else dim, keepdim=keepdim)),
+    Op("var", lambda a, dim, keepdim: a.var(dim, keepdim),
+       _unary(kw=_dim_kw(allow_none=False)).filter(lambda c: c[0][0].shape[c[1]["dim"]] > 1),
+       lambda a, dim, keepdim: a.var(dim=dim, keepdim=keepdim)),
+    Op("logsumexp", lambda a, dim, keepdim: a.logsumexp(dim, keepdim),
+       _unary(kw=_dim_kw(allow_none=False)),
+       lambda a, dim, keepdim: a.logsumexp(dim=dim, keepdim=keepdim)),
+    Op("matmul", lambda a, b: a @ b, _matmul(), lambda a, b: a @ b),
+    Op("linear", F.linear, _linear(), lambda x, w, b: _tF().linear(x, w, b)),
+    Op("linear_nobias", F.linear, _linear(bias=False), lambda x, w: _tF().linear(x, w)),
+    Op("getitem", lambda a, key: a[key], _getitem(), _torch_getitem),
+    Op("reshape", lambda a, shape: a.reshape(shape), _reshape(),
+       lambda a, shape: a.reshape(shape)),
+    Op("permute", lambda a, dims: a.permute(dims), _permute(), lambda a, dims: a.permute(dims)),
+    Op("transpose", lambda a: a.transpose(0, -1), _unary(),
+       lambda a: a.transpose(0, -1)),
+    Op("flatten", lambda a: a.flatten(), _unary(), lambda a: a.flatten()),
+    Op("cat", lambda *xs, dim: mg.cat(xs, dim), _join(False),
+       lambda *xs, dim: _t().cat(xs, dim)),
+    Op("stack", lambda *xs, dim: mg.stack(xs, dim), _join(True),
+       lambda *xs, dim: _t().stack(xs, dim)),
+    Op("pad", lambda a, pad, value: mg.pad(a, pad, value), _pad(),
+       lambda a, pad, value: _tF().pad(a, pad, value=value)),
+    Op("broadcast_to", lambda a: a.broadcast_to((2,) + a.shape), _unary(),
+       lambda a: a.expand((2,) + a.shape)),
+    Op("relu", F.relu, _unary(), lambda a: _tF().relu(a)),
+    Op("leaky_relu", lambda a: F.leaky_relu(a, 0.2), _unary(),
+       lambda a: _tF().leaky_relu(a, 0.2)),
+    Op("sigmoid", F.sigmoid, _unary(), lambda a: _t().sigmoid(a)),
+    Op("tanh", F.tanh, _unary(), lambda a: _t().tanh(a)),
+    Op("softplus", F.softplus, _unary(), lambda a: _tF().softplus(a)),
+    Op("softmax", F.softmax, _unary(kw=_softmax_kw), lambda a, dim: _tF().softmax(a, dim)),
+    Op("log_softmax", F.log_softmax, _unary(kw=_softmax_kw),
+       lambda a, dim: _tF().log_softmax(a, dim)),
+    Op("dropout", lambda a: F.dropout(a, 0.3, True, np.random.default_rng(7)), _unary()),
+    Op("bce_with_logits", F.binary_cross_entropy_with_logits, _loss(),
+       lambda a, t, reduction: _tF().binary_cross_entropy_with_logits(a, t,
+                                                                      reduction=reduction)),
+    Op("bce", F.binary_cross_entropy, _loss("prob", "unit"),
+       lambda a, t, reduction: _tF().binary_cross_entropy(a, t, reduction=reduction)),
+    Op("mse_loss", F.mse_loss, _loss("any", "any"),
+       lambda a, t, reduction: _tF().mse_loss(a, t, reduction=reduction)),
+    Op("l1_loss", F.l1_loss, _loss("even", "odd"),
+       lambda a, t, reduction: _tF().l1_loss(a, t, reduction=reduction)),
+    Op("cross_entropy", F.cross_entropy, _classes(),
+       lambda a, t, reduction: _tF().cross_entropy(a, t, reduction=reduction)),
+    Op("nll_loss", F.nll_loss, _classes(),
+       lambda a, t, reduction: _tF().nll_loss(a, t, reduction=reduction)),
+    Op("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+       _batch_norm(),
+       lambda x, w, b: _tF().batch_norm(x, None, None, w, b, training=True)),
+]
+
+OPS_BY_NAME = {op.name: op for op in OPS}
