@@ -4,7 +4,7 @@ Binary cross-entropy on logits is written as softplus(x) - t x, which is exact a
 any logit (no log of a sigmoid); on probabilities the logs are clamped at -100 as in PyTorch.
 """
 from minigan.backend import get_array_module
-from minigan.core import Tensor, as_tensor
+from minigan.core import Function, Tensor, as_tensor
 from minigan.functional.activation import log_softmax, softplus
 from minigan.functional.elementwise import abs, clip, log
 from minigan.functional.reduction import mean, sum
@@ -49,8 +49,34 @@ def binary_cross_entropy(input, target, reduction="mean"):
     if ((p < 0) | (p > 1)).any():
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
                          "for logits use binary_cross_entropy_with_logits")
-    loss = -(target * clip(log(input), -100.0) + (1 - target) * clip(log(1 - input), -100.0))
-    return _reduce(loss, reduction)
+    return _reduce(BinaryCrossEntropy()(input, target), reduction)
+
+
+def _clamped_log(p):
+    return clip(log(p), -100.0)
+
+
+class BinaryCrossEntropy(Function):
+    """-(t log p + (1 - t) log(1 - p)), logs clamped at -100. Its derivative in p,
+    (p - t) / (p (1 - p)), takes the denominator at least 1e-12 (as PyTorch), so p = 0 or 1
+    give large but finite gradients."""
+
+    def forward(self, p, t):
+        xp = get_array_module(p)
+        with xp.errstate(divide="ignore"):
+            lp = xp.maximum(xp.log(p), -100.0)
+            lq = xp.maximum(xp.log1p(-p), -100.0)
+        return -(t * lp + (1 - t) * lq)
+
+    def backward(self, gy):
+        p, t = self.inputs
+        gp = gt = None
+        if self.needs[0]:
+            gp = gy * (p - t) / clip(p * (1 - p), 1e-12)
+        if self.needs[1]:
+            with get_array_module(p.data).errstate(divide="ignore"):
+                gt = gy * (_clamped_log(1 - p) - _clamped_log(p))
+        return gp, gt
 
 
 def _labels(target, n, c, name):

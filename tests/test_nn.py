@@ -1,0 +1,121 @@
+"""Modules, layers and initialisation."""
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import nn
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 5)
+        self.act = nn.ReLU()
+        self.fc2 = nn.Linear(5, 2)
+        self.bn = nn.BatchNorm1d(2)
+
+    def forward(self, x):
+        return self.bn(self.fc2(self.act(self.fc1(x))))
+
+
+def test_parameters_are_registered_in_order():
+    m = TwoLayer()
+    names = [n for n, _ in m.named_parameters()]
+    assert names == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "bn.weight", "bn.bias"]
+    assert list(m.state_dict()) == names + ["bn.running_mean", "bn.running_var"]
+
+
+def test_state_dict_round_trip_and_shape_checks():
+    a, b = TwoLayer(), TwoLayer()
+    b.load_state_dict(a.state_dict())
+    for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    bad = a.state_dict()
+    bad["fc1.weight"] = np.zeros((4, 3), dtype=np.float32)
+    before = b.fc2.weight.data.copy()
+    with pytest.raises(ValueError, match=r"fc1.weight.*\(4, 3\).*\(5, 3\)"):
+        b.load_state_dict(bad)
+    np.testing.assert_array_equal(b.fc2.weight.data, before)    # nothing half-loaded
+    missing = a.state_dict()
+    del missing["fc2.bias"]
+    with pytest.raises(ValueError, match="missing key 'fc2.bias'"):
+        b.load_state_dict(missing)
+
+
+def test_linear_default_init_follows_pytorch():
+    mg.manual_seed(0)
+    layer = nn.Linear(400, 300)
+    bound = 1 / np.sqrt(400)
+    w = layer.weight.data
+    assert w.shape == (300, 400) and w.dtype == np.float32
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    assert abs(w.std() - bound / np.sqrt(3)) < 0.01 * bound
+
+
+def test_same_seed_same_weights():
+    mg.manual_seed(3)
+    a = TwoLayer().state_dict()
+    mg.manual_seed(3)
+    b = TwoLayer().state_dict()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_init_functions_have_the_right_spread():
+    g = np.random.default_rng(0)
+    t = nn.Parameter(np.zeros((256, 512)))
+    nn.init.xavier_uniform_(t, generator=g)
+    assert abs(t.data.std() - np.sqrt(2 / (256 + 512))) < 0.02 * np.sqrt(2 / 768)
+    nn.init.kaiming_normal_(t, nonlinearity="relu", generator=g)
+    assert abs(t.data.std() - np.sqrt(2 / 512)) < 0.02 * np.sqrt(2 / 512)
+    nn.init.normal_(t, 1.0, 0.5, generator=g)
+    assert abs(t.data.mean() - 1.0) < 0.01
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        nn.init.xavier_uniform_(nn.Parameter(np.zeros(3)))
+
+
+def test_dropout_is_identity_in_eval_and_unbiased_in_training():
+    d = nn.Dropout(0.25, generator=np.random.default_rng(0))
+    x = mg.tensor(np.ones((200, 200)))
+    y = d(x).data
+    assert abs((y == 0).mean() - 0.25) < 0.01
+    assert abs(y.mean() - 1.0) < 0.02
+    d.eval()
+    assert d(x) is x
+    with pytest.raises(ValueError, match="probability"):
+        nn.Dropout(1.5)
+
+
+def test_batchnorm1d_uses_batch_statistics_in_training_and_running_ones_in_eval():
+    bn = nn.BatchNorm1d(3)
+    x = mg.tensor(np.random.default_rng(0).normal(5, 2, (64, 3)).astype(np.float32))
+    y = bn(x).data
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(0), 1, atol=1e-3)
+    np.testing.assert_allclose(bn.running_mean, 0.1 * x.data.mean(0), rtol=1e-5)
+    bn.eval()
+    rm, rv = bn.running_mean.copy(), bn.running_var.copy()
+    np.testing.assert_allclose(bn(x).data, (x.data - rm) / np.sqrt(rv + 1e-5), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"3 channels.*\(4, 2\)"):
+        bn(mg.tensor(np.zeros((4, 2))))
+
+
+def test_train_eval_propagates_and_zero_grad_clears():
+    m = TwoLayer()
+    m.eval()
+    assert not any(mod.training for mod in m.modules())
+    m.train()
+    x = mg.tensor(np.ones((4, 3), dtype=np.float32))
+    m(x).sum().backward()
+    assert all(p.grad is not None for p in m.parameters())
+    m.zero_grad()
+    assert all(p.grad is None for p in m.parameters())
+
+
+def test_sequential_and_repr():
+    s = nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2), nn.Flatten(), nn.Sigmoid())
+    assert len(s) == 4 and isinstance(s[1], nn.LeakyReLU)
+    assert "Linear(in_features=2, out_features=3, bias=True)" in repr(s)
+    assert s(mg.tensor(np.ones((5, 2)))).shape == (5, 3)
+    with pytest.raises(TypeError, match="item 0"):
+        nn.Sequential(lambda x: x)
