@@ -1,0 +1,112 @@
+"""The adversarial game: Algorithm 1 of Goodfellow et al. (2014), as the thesis runs it.
+
+Each turn makes ``d_steps`` discriminator updates, each on a fresh minibatch of real data and
+of latent vectors, then ``g_steps`` generator updates. With ``simultaneous=True`` both networks
+are instead updated from one pair of minibatches, their gradients computed before either moves
+(the variant the thesis mentions).
+"""
+from minigan import functional as F
+from minigan.core import no_grad
+from minigan.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
+
+
+class GANTrainer:
+    """Plays the game between G and D.
+
+    G: module, z (N, m) -> x (N, ...); D: module, x -> logits (N, 1).
+    sample_latent(n, rng) and sample_real(n, rng) return float arrays; all randomness comes
+    from ``rng`` (a numpy Generator), so a seed fixes the run.
+    joint_batch: push real and fake through D as one batch of 2N (the same numbers as two
+    passes for a D without batch norm, at half the Python overhead).
+    """
+
+    def __init__(self, G, D, opt_g, opt_d, sample_latent, sample_real, rng, batch_size=64,
+                 d_steps=1, g_steps=1, loss="non_saturating", simultaneous=False,
+                 joint_batch=True):
+        for name, v, least in (("batch_size", batch_size, 1), ("d_steps", d_steps, 0),
+                               ("g_steps", g_steps, 0)):
+            if int(v) != v or v < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {v}")
+        if loss not in GENERATOR_LOSSES:
+            raise ValueError(f"loss must be one of {GENERATOR_LOSSES}, got {loss!r}")
+        self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+        self.sample_latent, self.sample_real, self.rng = sample_latent, sample_real, rng
+        self.batch_size, self.d_steps, self.g_steps = batch_size, d_steps, g_steps
+        self.loss, self.simultaneous, self.joint_batch = loss, simultaneous, joint_batch
+        self.turns = 0
+        self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
+
+    def _d_logits(self, real, fake):
+        if not self.joint_batch:
+            return self.D(real), self.D(fake)
+        n = len(real)
+        logits = self.D(F.cat([real, fake], 0))
+        return logits[:n], logits[n:]
+
+    def _d_loss(self, fake):
+        real = self.sample_real(self.batch_size, self.rng)
+        return discriminator_loss(*self._d_logits(real, fake))
+
+    def _g_loss(self, fake):
+        self.D.requires_grad_(False)            # D's weight gradients are not needed here
+        try:
+            return generator_loss(self.D(fake), self.loss)
+        finally:
+            self.D.requires_grad_(True)
+
+    def d_step(self):
+        """One discriminator update; G is only evaluated (no graph, no gradients)."""
+        with no_grad():
+            fake = self.G(self.sample_latent(self.batch_size, self.rng))
+        loss = self._d_loss(fake)
+        self.opt_d.zero_grad()
+        loss.backward()
+        self.opt_d.step()
+        self.last["d_loss"] = loss.item()
+
+    def g_step(self):
+        """One generator update through a frozen D."""
+        loss = self._g_loss(self.G(self.sample_latent(self.batch_size, self.rng)))
+        self.opt_g.zero_grad()
+        loss.backward()
+        self.opt_g.step()
+        self.last["g_loss"] = loss.item()
+
+    def simultaneous_step(self):
+        fake = self.G(self.sample_latent(self.batch_size, self.rng))
+        d_loss = self._d_loss(fake.detach())
+        g_loss = self._g_loss(fake)
+        self.opt_d.zero_grad()
+        self.opt_g.zero_grad()
+        d_loss.backward()
+        g_loss.backward()
+        self.opt_d.step()
+        self.opt_g.step()
+        self.last.update(d_loss=d_loss.item(), g_loss=g_loss.item())
+
+    def turn(self):
+        """One turn of Algorithm 1."""
+        if self.simultaneous:
+            self.simultaneous_step()
+        else:
+            for _ in range(self.d_steps):
+                self.d_step()
+            for _ in range(self.g_steps):
+                self.g_step()
+        self.turns += 1
+
+    def train(self, turns, callback=None, every=0):
+        """Play ``turns`` turns; ``callback(trainer)`` runs before the first and then after
+        every ``every`` turns (and after the last)."""
+        if callback is not None:
+            callback(self)
+        for _ in range(turns):
+            self.turn()
+            if callback is not None and every and (self.turns % every == 0 or
+                                                    self.turns == turns):
+                callback(self)
+
+    def sample(self, n, rng=None):
+        """n samples of the current generator, as an array (no graph)."""
+        with no_grad():
+            return self.G(self.sample_latent(n, rng if rng is not None else self.rng)).data

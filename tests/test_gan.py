@@ -1,0 +1,153 @@
+"""The adversarial game: losses, the training loop, and the main job end to end."""
+import importlib.util
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import functional as F
+from minigan.data import thesis_mixture
+from minigan.gan import GANTrainer, discriminator_loss, generator_loss, latent_sampler
+from minigan.metrics import MixtureMetrics
+from minigan.models import mlp, mlp_discriminator, mlp_generator
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _example():
+    spec = importlib.util.spec_from_file_location(
+        "gaussian_mixture", ROOT / "examples" / "gaussian_mixture.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_losses_are_the_papers_formulas():
+    r = mg.tensor(np.array([[0.3], [-1.2]]))
+    f = mg.tensor(np.array([[2.0], [-0.5]]))
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    d = -np.log(sig(r.data)).mean() - np.log(1 - sig(f.data)).mean()
+    assert discriminator_loss(r, f).item() == pytest.approx(d, rel=1e-12)
+    assert generator_loss(f).item() == pytest.approx(-np.log(sig(f.data)).mean(), rel=1e-12)
+    assert generator_loss(f, "minimax").item() == pytest.approx(
+        np.log(1 - sig(f.data)).mean(), rel=1e-12)
+    with pytest.raises(ValueError, match="non_saturating"):
+        generator_loss(f, "wasserstein")
+
+
+@pytest.mark.parametrize("kind", ["non_saturating", "minimax"])
+def test_gan_losses_pass_gradcheck_on_tiny_nets(kind, rng):
+    z = rng.random((4, 3))
+    x = rng.standard_normal((4, 2))
+    shapes = [(5, 3), (5,), (2, 5), (2,), (4, 2), (4,), (1, 4), (1,)]
+    params = [rng.standard_normal(s) * 0.5 for s in shapes]
+
+    def losses(gw1, gb1, gw2, gb2, dw1, db1, dw2, db2):
+        def D(v):
+            return F.linear(F.relu(F.linear(v, dw1, db1)), dw2, db2)
+        fake = F.linear(F.relu(F.linear(z, gw1, gb1)), gw2, gb2)
+        return discriminator_loss(D(x), D(fake)), generator_loss(D(fake), kind)
+
+    assert mg.gradcheck(losses, params)
+    assert mg.gradgradcheck(losses, params, mode="directional")
+
+
+def _trainer(seed, **kw):
+    mg.manual_seed(seed)
+    mix = thesis_mixture()
+    G, D = mlp_generator(4, (16,)), mlp_discriminator(2, (16,))
+    og = mg.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    od = mg.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    real = lambda n, r: mix.sample(n, r)[0].astype(np.float32)  # noqa: E731
+    return GANTrainer(G, D, og, od, latent_sampler("normal", 4), real,
+                      np.random.default_rng(seed), batch_size=32, **kw)
+
+
+def test_a_d_step_leaves_g_untouched_and_a_g_step_leaves_d_untouched():
+    tr = _trainer(0)
+    g0 = [p.data.copy() for p in tr.G.parameters()]
+    d0 = [p.data.copy() for p in tr.D.parameters()]
+    tr.d_step()
+    assert all(np.array_equal(a, p.data) for a, p in zip(g0, tr.G.parameters()))
+    assert not all(np.array_equal(a, p.data) for a, p in zip(d0, tr.D.parameters()))
+    d1 = [p.data.copy() for p in tr.D.parameters()]
+    tr.g_step()
+    assert all(np.array_equal(a, p.data) for a, p in zip(d1, tr.D.parameters()))
+    assert not all(np.array_equal(a, p.data) for a, p in zip(g0, tr.G.parameters()))
+    assert all(p.requires_grad for p in tr.D.parameters())
+
+
+def test_joint_batch_gives_the_same_d_gradients_as_two_passes():
+    grads = []
+    for joint in (True, False):
+        tr = _trainer(1, joint_batch=joint)
+        tr.d_step()
+        grads.append([p.data.copy() for p in tr.D.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_a_short_seeded_run_learns_and_repeats_exactly():
+    scorer = MixtureMetrics(thesis_mixture(), reference_samples=20_000)
+    z = np.random.default_rng(9).standard_normal((4000, 4)).astype(np.float32)
+
+    def run(**kw):
+        tr = _trainer(3, **kw)
+        before = scorer(tr.G(mg.tensor(z)).data)
+        tr.train(400)
+        with mg.no_grad():
+            return before, scorer(tr.G(mg.tensor(z)).data)
+
+    before, after = run()
+    assert after["hist"] < 0.5 * before["hist"]
+    assert run()[1] == after                                   # same seed, same numbers
+    _, simultaneous = run(simultaneous=True)
+    assert simultaneous["hist"] < 0.5 * before["hist"]
+
+
+def test_trainer_rejects_bad_settings():
+    with pytest.raises(ValueError, match="batch_size"):
+        GANTrainer(*[None] * 7, batch_size=0)
+    with pytest.raises(ValueError, match="loss"):
+        _trainer(0, loss="hinge")
+    with pytest.raises(ValueError, match="latent"):
+        latent_sampler("cauchy", 3)
+    with pytest.raises(ValueError, match="positive integers"):
+        mlp(2, (0,), 1)
+
+
+def test_main_job_runs_end_to_end(tmp_path, capsys):
+    ex = _example()
+    out = tmp_path / "run"
+    record = ex.main(["--steps", "200", "--eval-every", "50", "--out", str(out),
+                      "--no-progress", "--g-hidden", "16", "--d-hidden", "16"])
+    for name in ("samples_vs_density.png", "metrics.png", "snapshots.png", "metrics.json",
+                 "checkpoint.npz", "samples.npy"):
+        assert (out / name).stat().st_size > 0
+    samples = np.load(out / "samples.npy")
+    assert samples.shape == (10_000, 2) and samples.dtype.kind == "f"
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["turns"] == [0, 50, 100, 150, 200] and saved["seed"] == 0
+    assert set(saved["final"]) == set(saved["perfect"]) == {"thesis", "hist", "tv", "coverage",
+                                                             "log_density"}
+    assert saved["final"] == record["final"]
+    ck = mg.load(out / "checkpoint.npz")
+    G = mlp_generator(10, (16,))
+    G.load_state_dict(ck["G"])
+    assert "perfect" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--lr", "-1"], "--lr must be > 0"),
+    (["--batch-size", "0"], "--batch-size must be >= 1"),
+    (["--g-hidden", "64,x"], "hidden sizes"),
+    (["--d-steps", "0", "--g-steps", "0"], "a turn needs"),
+    (["--latent", "cauchy"], "invalid choice"),
+])
+def test_bad_flags_get_a_clear_error(flags, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _example().parse_args(flags)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
