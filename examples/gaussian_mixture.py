@@ -58,6 +58,8 @@ def parse_args(argv=None):
     ap.add_argument("--simultaneous", action="store_true",
                     help="update G and D together from one pair of minibatches")
     ap.add_argument("--loss", choices=GENERATOR_LOSSES, default="non_saturating")
+    ap.add_argument("--g-ema", type=float, default=0.0,
+                    help="if > 0, evaluate a moving average of G's weights with this decay")
     ap.add_argument("--latent", choices=sorted(LATENTS), default="uniform")
     ap.add_argument("--latent-dim", type=int, default=10)
     ap.add_argument("--g-hidden", type=_sizes, default=(64, 32))
@@ -76,7 +78,8 @@ def parse_args(argv=None):
               (args.d_steps >= 0 and args.g_steps >= 0, "--d-steps/--g-steps must be >= 0"),
               (args.d_steps + args.g_steps > 0, "a turn needs a D or a G step"),
               (args.latent_dim >= 1, "--latent-dim must be >= 1"),
-              (args.eval_every >= 1, "--eval-every must be >= 1")]
+              (args.eval_every >= 1, "--eval-every must be >= 1"),
+              (0 <= args.g_ema < 1, "--g-ema must be in [0, 1)")]
     for ok, msg in checks:
         if not ok:
             ap.error(msg)
@@ -106,7 +109,8 @@ def run(args):
     latent = latent_sampler(args.latent, args.latent_dim)
     trainer = GANTrainer(G, D, opt_g, opt_d, latent, sample_real, rng,
                          batch_size=args.batch_size, d_steps=args.d_steps,
-                         g_steps=args.g_steps, loss=args.loss, simultaneous=args.simultaneous)
+                         g_steps=args.g_steps, loss=args.loss, simultaneous=args.simultaneous,
+                         g_ema=args.g_ema)
     z_eval = latent(EVAL_SAMPLES, np.random.default_rng(args.seed + 10_000))
     curves = {k: [] for k in ("thesis", "hist", "tv", "coverage", "log_density")}
     turns, snapshots = [], {}
@@ -114,7 +118,7 @@ def run(args):
 
     def evaluate():
         with mg.no_grad():
-            samples = G(mg.tensor(z_eval)).data.astype(np.float64)
+            samples = trainer.generator(mg.tensor(z_eval)).data.astype(np.float64)
         m = scorer(samples)
         turns.append(trainer.turns)
         for k in curves:
@@ -123,7 +127,7 @@ def run(args):
             snapshots[trainer.turns] = samples
         return samples, m
 
-    evaluate()
+    samples, _ = evaluate()
     bar = tqdm(total=args.steps, disable=args.no_progress, unit="turn", mininterval=0.5)
     while trainer.turns < args.steps:
         start = time.perf_counter()
@@ -132,20 +136,15 @@ def run(args):
         bar.update(1)
         t = trainer.turns
         if t % args.eval_every == 0 or t in SNAPSHOT_TURNS or t == args.steps:
-            _, m = evaluate()
+            samples, m = evaluate()     # the last one is the final generator's
             bar.set_postfix(hist=f"{m['hist']:.3g}", tv=f"{m['tv']:.3f}",
                             cov=f"{m['coverage']:.3f}")
     bar.close()
-    samples = evaluate()[0] if turns[-1] != trainer.turns else snapshots.get(
-        trainer.turns, None)
-    if samples is None:
-        with mg.no_grad():
-            samples = G(mg.tensor(z_eval)).data.astype(np.float64)
-    return mixture, scorer, (G, D, opt_g, opt_d), samples, turns, curves, snapshots, train_time
+    return mixture, scorer, trainer, samples, turns, curves, snapshots, train_time
 
 
 def write_outputs(args, result, wall):
-    mixture, scorer, (G, D, opt_g, opt_d), samples, turns, curves, snapshots, train_time = result
+    mixture, scorer, trainer, samples, turns, curves, snapshots, train_time = result
     final = {k: v[-1] for k, v in curves.items()}
     perfect = scorer.perfect(len(samples))
     plot.samples_vs_density(samples, mixture, os.path.join(args.out, "samples_vs_density.png"),
@@ -155,8 +154,11 @@ def write_outputs(args, result, wall):
     snapshots.setdefault(turns[-1], samples)
     plot.snapshot_grid(snapshots, os.path.join(args.out, "snapshots.png"))
     np.save(os.path.join(args.out, "samples.npy"), samples)
-    mg.save({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
-             "opt_d": opt_d.state_dict()}, os.path.join(args.out, "checkpoint.npz"))
+    state = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(),
+             "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict()}
+    if trainer.G_ema is not None:
+        state["G_ema"] = trainer.G_ema.state_dict()
+    mg.save(state, os.path.join(args.out, "checkpoint.npz"))
     config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(args).items()}
     record = {"config": config, "seed": args.seed, "turns": turns, "curves": curves,
               "final": final, "perfect": perfect, "train_seconds": train_time,

@@ -76,6 +76,16 @@ class Function:
     def backward(self, gy):
         raise NotImplementedError
 
+    @staticmethod
+    def first_order():
+        """True while backward runs without recording a graph (no ``create_graph``).
+
+        A backward may then compute its gradients on raw arrays — the same formulas, without
+        the bookkeeping of minigan ops — since nobody will differentiate them again. The
+        tests check that both paths give the same numbers for every op.
+        """
+        return not _Mode.grad_enabled
+
     def out(self):
         """The forward's output for use in ``backward``.
 

@@ -13,6 +13,16 @@ def _fit(g, x):
     return g if g.shape == x.shape else sum_to(g, x.shape)
 
 
+def _fit_raw(g, x):
+    """``_fit`` on raw arrays (the first-order path)."""
+    if g.shape == x.shape:
+        return g
+    lead = g.ndim - x.ndim
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(x.shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(x.shape)
+
+
 def _pair(a, b):
     """Both operands as Tensors; a bare number takes the dtype of the tensor beside it."""
     if isinstance(a, Tensor):
@@ -27,6 +37,10 @@ class Add(Function):
 
     def backward(self, gy):
         a, b = self.inputs
+        if self.first_order():
+            g = gy.data
+            return (_fit_raw(g, a) if self.needs[0] else None,
+                    _fit_raw(g, b) if self.needs[1] else None)
         return (_fit(gy, a) if self.needs[0] else None,
                 _fit(gy, b) if self.needs[1] else None)
 
@@ -47,6 +61,10 @@ class Mul(Function):
 
     def backward(self, gy):
         a, b = self.inputs
+        if self.first_order():
+            g = gy.data
+            return (_fit_raw(g * b.data, a) if self.needs[0] else None,
+                    _fit_raw(g * a.data, b) if self.needs[1] else None)
         return (_fit(gy * b, a) if self.needs[0] else None,
                 _fit(gy * a, b) if self.needs[1] else None)
 

@@ -53,6 +53,11 @@ class Linear(Function):
 
     def backward(self, gy):
         x, w = self.inputs[:2]
+        if self.first_order():
+            g = gy.data
+            return ((g @ w.data) if self.needs[0] else None,
+                    (g.T @ x.data) if self.needs[1] else None,
+                    (g.sum(0) if self.needs[2] else None) if len(self.inputs) == 3 else None)
         gx = matmul(gy, w) if self.needs[0] else None
         gw = matmul(transpose(gy), x) if self.needs[1] else None
         if len(self.inputs) == 2:

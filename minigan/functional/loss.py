@@ -5,7 +5,7 @@ any logit (no log of a sigmoid); on probabilities the logs are clamped at -100 a
 """
 from minigan.backend import get_array_module
 from minigan.core import Function, Tensor, as_tensor
-from minigan.functional.activation import log_softmax, softplus
+from minigan.functional.activation import log_softmax, sigmoid
 from minigan.functional.elementwise import abs, clip, log
 from minigan.functional.reduction import mean, sum
 from minigan.functional.shape import getitem
@@ -34,11 +34,29 @@ def _pair(input, target):
     return input, as_tensor(target, like=input)
 
 
+class BCEWithLogits(Function):
+    """-[t log s(x) + (1 - t) log(1 - s(x))] = softplus(x) - t x, exact for any logit x;
+    d/dx = s(x) - t, d/dt = -x."""
+
+    def forward(self, x, t):
+        return get_array_module(x).logaddexp(0, x) - t * x
+
+    def backward(self, gy):
+        x, t = self.inputs
+        if self.first_order():
+            g, xd = gy.data, x.data
+            s = get_array_module(xd).exp(-get_array_module(xd).logaddexp(0, -xd))
+            return (g * (s - t.data) if self.needs[0] else None,
+                    -g * xd if self.needs[1] else None)
+        return (gy * (sigmoid(x) - t) if self.needs[0] else None,
+                -gy * x if self.needs[1] else None)
+
+
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """-[t log s(x) + (1 - t) log(1 - s(x))] = softplus(x) - t x, stable for any logit x."""
+    """BCE on logits: softplus(x) - t x, stable for any logit x (no log of a sigmoid)."""
     input, target = _pair(input, target)
     _check(reduction, input, target, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(input) - target * input, reduction)
+    return _reduce(BCEWithLogits()(input, target), reduction)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):

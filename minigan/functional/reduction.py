@@ -24,6 +24,9 @@ class Sum(Function):
 
     def backward(self, gy):
         shape = self.inputs[0].shape
+        if self.first_order():
+            xp = get_array_module(gy.data)
+            return xp.broadcast_to(gy.data.reshape(_kept_shape(shape, self.axes)), shape)
         return broadcast_to(reshape(gy, _kept_shape(shape, self.axes)), shape)
 
 

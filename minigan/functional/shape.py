@@ -179,6 +179,8 @@ class GetItem(Function):
         return x[self.key]
 
     def backward(self, gy):
+        if self.first_order():
+            return GetItemGrad(self.key, self.advanced, self.in_shape).forward(gy.data)
         return GetItemGrad(self.key, self.advanced, self.in_shape)(gy)
 
 
@@ -223,8 +225,10 @@ class Concat(Function):
     def backward(self, gy):
         grads, start = [], 0
         lead = (slice(None),) * self.axis
+        raw = self.first_order()
         for n in self.sizes:
-            grads.append(GetItem(lead + (slice(start, start + n),), False)(gy))
+            key = lead + (slice(start, start + n),)
+            grads.append(gy.data[key] if raw else GetItem(key, False)(gy))
             start += n
         return tuple(grads)
 

@@ -5,6 +5,8 @@ of latent vectors, then ``g_steps`` generator updates. With ``simultaneous=True`
 are instead updated from one pair of minibatches, their gradients computed before either moves
 (the variant the thesis mentions).
 """
+import copy
+
 from minigan import functional as F
 from minigan.core import no_grad
 from minigan.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
@@ -18,11 +20,14 @@ class GANTrainer:
     from ``rng`` (a numpy Generator), so a seed fixes the run.
     joint_batch: push real and fake through D as one batch of 2N (the same numbers as two
     passes for a D without batch norm, at half the Python overhead).
+    g_ema: if > 0, also keep ``G_ema``, an exponential moving average of G's weights
+    (w <- g_ema w + (1 - g_ema) w_G after each G update; Yazici et al. 2019), which damps the
+    oscillation of the game's last iterates. ``sample`` then draws from it.
     """
 
     def __init__(self, G, D, opt_g, opt_d, sample_latent, sample_real, rng, batch_size=64,
                  d_steps=1, g_steps=1, loss="non_saturating", simultaneous=False,
-                 joint_batch=True):
+                 joint_batch=True, g_ema=0.0):
         for name, v, least in (("batch_size", batch_size, 1), ("d_steps", d_steps, 0),
                                ("g_steps", g_steps, 0)):
             if int(v) != v or v < least:
@@ -33,6 +38,10 @@ class GANTrainer:
         self.sample_latent, self.sample_real, self.rng = sample_latent, sample_real, rng
         self.batch_size, self.d_steps, self.g_steps = batch_size, d_steps, g_steps
         self.loss, self.simultaneous, self.joint_batch = loss, simultaneous, joint_batch
+        if not 0 <= g_ema < 1:
+            raise ValueError(f"g_ema must be in [0, 1), got {g_ema}")
+        self.g_ema = g_ema
+        self.G_ema = copy.deepcopy(G) if g_ema else None
         self.turns = 0
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
 
@@ -70,7 +79,16 @@ class GANTrainer:
         self.opt_g.zero_grad()
         loss.backward()
         self.opt_g.step()
+        self._update_ema()
         self.last["g_loss"] = loss.item()
+
+    def _update_ema(self):
+        if self.G_ema is None:
+            return
+        b = self.g_ema
+        for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            avg.data *= b
+            avg.data += (1 - b) * p.data
 
     def simultaneous_step(self):
         fake = self.G(self.sample_latent(self.batch_size, self.rng))
@@ -82,6 +100,7 @@ class GANTrainer:
         g_loss.backward()
         self.opt_d.step()
         self.opt_g.step()
+        self._update_ema()
         self.last.update(d_loss=d_loss.item(), g_loss=g_loss.item())
 
     def turn(self):
@@ -106,7 +125,13 @@ class GANTrainer:
                                                     self.turns == turns):
                 callback(self)
 
+    @property
+    def generator(self):
+        """The generator to sample from: the weight average if kept, else G itself."""
+        return self.G_ema if self.G_ema is not None else self.G
+
     def sample(self, n, rng=None):
-        """n samples of the current generator, as an array (no graph)."""
+        """n samples of the generator (see ``generator``), as an array (no graph)."""
         with no_grad():
-            return self.G(self.sample_latent(n, rng if rng is not None else self.rng)).data
+            z = self.sample_latent(n, rng if rng is not None else self.rng)
+            return self.generator(z).data

@@ -1,8 +1,7 @@
 """Adam (Kingma & Ba 2015, Algorithm 1), in PyTorch's arrangement of the arithmetic."""
-import math
-
 import numpy as np
 
+from minigan.backend.optim_kernels import adam_update
 from minigan.optim.optimizer import Optimizer
 
 
@@ -24,20 +23,11 @@ class Adam(Optimizer):
                                       weight_decay=float(weight_decay)))
 
     def _update(self, p, g, state):
-        b1, b2 = self.betas
-        if self.weight_decay:
-            g = g + self.weight_decay * p.data
         if "exp_avg" not in state:
-            state["exp_avg"] = g * 0
-            state["exp_avg_sq"] = g * 0
+            state["exp_avg"] = p.data * 0
+            state["exp_avg_sq"] = p.data * 0
             state["step"] = np.zeros((), dtype=np.int64)
         state["step"] += 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        t = int(state["step"])
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * (g * g)
-        step_size = self.lr / (1 - b1 ** t)
-        denom = (v ** 0.5) / math.sqrt(1 - b2 ** t) + self.eps
-        p.data -= step_size * (m / denom)
+        b1, b2 = self.betas
+        adam_update(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.lr, b1, b2,
+                    self.eps, self.weight_decay, int(state["step"]))
