@@ -172,6 +172,57 @@ def _batch_norm(draw):
     return [x, draw(values((c,))), draw(values((c,)))], {}
 
 
+@st.composite
+def conv_geometry(draw, transposed=False):
+    """Valid conv / transposed-conv geometry, drawn directly (no filtering)."""
+    n, cin, cout = draw(st.integers(2, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    p = tuple(draw(st.integers(0, di * (ki - 1) // 2)) for ki, di in zip(k, d))
+    if transposed:
+        size = tuple(draw(st.integers(1, 4)) for _ in range(2))
+        op = tuple(draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d))
+        wshape = (cin, cout) + k
+    else:
+        size = tuple(di * (ki - 1) + 1 - 2 * pi + draw(st.integers(0, 4))
+                     for ki, di, pi in zip(k, d, p))
+        op = None
+        wshape = (cout, cin) + k
+    return dict(x=(n, cin) + size, w=wshape, bias=(wshape[1 if transposed else 0],),
+                stride=s, padding=p, dilation=d, output_padding=op)
+
+
+@st.composite
+def _conv(draw, transposed=False):
+    g = draw(conv_geometry(transposed))
+    kw = dict(stride=g["stride"], padding=g["padding"], dilation=g["dilation"])
+    if transposed:
+        kw["output_padding"] = g["output_padding"]
+    args = [draw(values(g["x"])), draw(values(g["w"])), draw(values(g["bias"]))]
+    return args, kw
+
+
+@st.composite
+def pool_geometry(draw):
+    n, c = draw(st.integers(2, 3)), draw(st.integers(1, 3))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    p = tuple(draw(st.integers(0, ki // 2)) for ki in k)
+    size = tuple(ki - 2 * pi + draw(st.integers(0, 4)) for ki, pi in zip(k, p))
+    size = tuple(max(1, v) for v in size)
+    return dict(x=(n, c) + size, kernel_size=k, stride=s, padding=p)
+
+
+@st.composite
+def _pool(draw, avg=False):
+    g = draw(pool_geometry())
+    kw = dict(kernel_size=g["kernel_size"], stride=g["stride"], padding=g["padding"])
+    if avg:
+        kw["count_include_pad"] = draw(st.booleans())
+    return [draw(values(g["x"], unique=True))], kw
+
+
 def _t():
     import torch
     return torch
@@ -272,6 +323,11 @@ OPS = [
        lambda a, t, reduction: _tF().cross_entropy(a, t, reduction=reduction)),
     Op("nll_loss", F.nll_loss, _classes(),
        lambda a, t, reduction: _tF().nll_loss(a, t, reduction=reduction)),
+    Op("conv2d", F.conv2d, _conv(), lambda x, w, b, **kw: _tF().conv2d(x, w, b, **kw)),
+    Op("conv_transpose2d", F.conv_transpose2d, _conv(transposed=True),
+       lambda x, w, b, **kw: _tF().conv_transpose2d(x, w, b, **kw)),
+    Op("max_pool2d", F.max_pool2d, _pool(), lambda x, **kw: _tF().max_pool2d(x, **kw)),
+    Op("avg_pool2d", F.avg_pool2d, _pool(avg=True), lambda x, **kw: _tF().avg_pool2d(x, **kw)),
     Op("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
        _batch_norm(),
        lambda x, w, b: _tF().batch_norm(x, None, None, w, b, training=True)),

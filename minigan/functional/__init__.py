@@ -9,6 +9,7 @@ from minigan.functional.activation import (
                                            softplus,
                                            tanh,
 )
+from minigan.functional.conv import conv2d, conv_transpose2d
 from minigan.functional.dropout import dropout
 from minigan.functional.elementwise import (
                                            abs,
@@ -36,6 +37,7 @@ from minigan.functional.loss import (
                                            nll_loss,
 )
 from minigan.functional.normalization import batch_norm
+from minigan.functional.pooling import avg_pool2d, max_pool2d
 from minigan.functional.reduction import logsumexp, max, mean, min, sum, var
 from minigan.functional.shape import (
                                            broadcast_to,
@@ -58,11 +60,11 @@ _methods.install()
 clamp = clip
 
 __all__ = [
-    "abs", "add", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "broadcast_to", "cat", "clamp", "clip", "cross_entropy", "div", "dropout", "exp", "flatten",
-    "getitem", "l1_loss", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss", "pad",
-    "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze",
-    "stack", "sub", "sum", "sum_to", "tanh", "to_dtype", "transpose", "unsqueeze", "var",
-    "where",
+    "abs", "add", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp", "clip", "conv2d",
+    "conv_transpose2d", "cross_entropy", "div", "dropout", "exp", "flatten", "getitem", "l1_loss",
+    "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "max_pool2d",
+    "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss", "pad", "permute",
+    "pow", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub",
+    "sum", "sum_to", "tanh", "to_dtype", "transpose", "unsqueeze", "var", "where",
 ]

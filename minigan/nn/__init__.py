@@ -16,6 +16,10 @@ from minigan.nn.layers import (
                                Tanh,
 )
 from minigan.nn.module import Module
+from minigan.nn.spatial import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear",
-           "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init"]
+__all__ = [
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten",
+    "Identity", "LeakyReLU", "Linear", "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential",
+    "Sigmoid", "Tanh", "functional", "init",
+]

@@ -1,0 +1,290 @@
+"""Loops that NumPy does badly, for convolution and pooling: im2col / col2im, max and average
+pooling. Each exists three times: a plain-NumPy reference, a serial Numba kernel and a parallel
+one (separate functions: a serial and a parallel jit of one function contaminate each other in
+Numba's cache). Parallel loops run over (sample, channel) planes, and every iteration writes
+only its own plane or its own block of columns — never an indexed += shared across iterations.
+
+Geometry, for an input plane H x W and kernel kh x kw with stride s, padding p, dilation d:
+output OH = (H + 2 p - d (kh - 1) - 1) // s + 1 (likewise OW). ``cols`` has shape
+(C * kh * kw, N * OH * OW): row (c, i, j), column (n, oy, ox) holds x[n, c, oy s - p + i d,
+ox s - p + j d] (0 outside the input).
+"""
+import numba
+import numpy as np
+from numba import prange
+
+# --- references ----------------------------------------------------------------------------
+
+
+def im2col_numpy(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                       j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            cols[:, i, j] = patch.transpose(1, 0, 2, 3)
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+def col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    cols = cols.reshape(c, kh, kw, n, oh, ow)
+    for i in range(kh):
+        for j in range(kw):
+            xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+               j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j].transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(xp[:, :, ph:ph + h, pw:pw + w])
+
+
+def max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    """(values, flat argmax index into each H*W plane); ties go to the first in scan order."""
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    best = np.full((n, c, oh, ow), -np.inf, dtype=x.dtype)
+    idx = np.zeros((n, c, oh, ow), dtype=np.int64)
+    oy = np.arange(oh)[:, None] * sh
+    ox = np.arange(ow)[None, :] * sw
+    for i in range(kh):
+        for j in range(kw):
+            v = xp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            better = v > best
+            best = np.where(better, v, best)
+            flat = (oy + i - ph) * w + (ox + j - pw)
+            idx = np.where(better, flat[None, None], idx)
+    return best, idx
+
+
+def pool_scatter_numpy(gy, idx, h, w):
+    n, c = gy.shape[:2]
+    gx = np.zeros((n * c, h * w), dtype=gy.dtype)
+    rows = np.repeat(np.arange(n * c), gy[0, 0].size)
+    np.add.at(gx, (rows, idx.reshape(-1)), gy.reshape(-1))
+    return gx.reshape(n, c, h, w)
+
+
+def avg_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+    cols = im2col_numpy(x, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
+    n, c = x.shape[:2]
+    total = cols.reshape(c, kh * kw, n, oh, ow).sum(1).transpose(1, 0, 2, 3)
+    return total / _pool_divisor(x.shape[2], x.shape[3], kh, kw, sh, sw, ph, pw, oh, ow,
+                                 include_pad).astype(x.dtype)
+
+
+def avg_pool_grad_numpy(gy, h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+    n, c = gy.shape[:2]
+    g = gy / _pool_divisor(h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad).astype(gy.dtype)
+    cols = np.broadcast_to(g.transpose(1, 0, 2, 3)[:, None], (c, kh * kw, n, oh, ow))
+    return col2im_numpy(np.ascontiguousarray(cols).reshape(c * kh * kw, -1), n, c, h, w, kh,
+                        kw, sh, sw, ph, pw, 1, 1, oh, ow)
+
+
+def _pool_divisor(h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
+    """Window sizes: kh*kw, or only the cells inside the unpadded input. (oh, ow)."""
+    if include_pad:
+        return np.full((oh, ow), kh * kw, dtype=np.float64)
+    ys = np.arange(oh) * sh - ph
+    xs = np.arange(ow) * sw - pw
+    cy = np.minimum(ys + kh, h) - np.maximum(ys, 0)
+    cx = np.minimum(xs + kw, w) - np.maximum(xs, 0)
+    return (cy[:, None] * cx[None, :]).astype(np.float64)
+
+
+# --- Numba: one plane at a time, shared by the serial and the parallel drivers -------------
+
+@numba.njit(cache=True, inline="always")
+def _valid_range(o, s, off, size):
+    """The outputs o in [0, o) whose input o * s + off lies in [0, size): [lo, hi)."""
+    lo = 0 if off >= 0 else min(o, (-off + s - 1) // s)
+    hi = (size - 1 - off) // s + 1 if size - 1 - off >= 0 else 0
+    return lo, max(lo, min(o, hi))
+
+
+@numba.njit(cache=True, inline="always")
+def _im2col_plane(x, cols, b, ci, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    h, w = x.shape[2], x.shape[3]
+    base = b * oh * ow
+    for i in range(kh):
+        y0 = i * dh - ph
+        ylo, yhi = _valid_range(oh, sh, y0, h)
+        for j in range(kw):
+            row = (ci * kh + i) * kw + j
+            x0 = j * dw - pw
+            xlo, xhi = _valid_range(ow, sw, x0, w)
+            for oy in range(oh):
+                start = base + oy * ow
+                if oy < ylo or oy >= yhi:
+                    for ox in range(ow):
+                        cols[row, start + ox] = 0.0
+                    continue
+                y = oy * sh + y0
+                for ox in range(xlo):
+                    cols[row, start + ox] = 0.0
+                for ox in range(xlo, xhi):
+                    cols[row, start + ox] = x[b, ci, y, ox * sw + x0]
+                for ox in range(xhi, ow):
+                    cols[row, start + ox] = 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _col2im_plane(cols, x, b, ci, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    h, w = x.shape[2], x.shape[3]
+    base = b * oh * ow
+    for i in range(kh):
+        y0 = i * dh - ph
+        ylo, yhi = _valid_range(oh, sh, y0, h)
+        for j in range(kw):
+            row = (ci * kh + i) * kw + j
+            x0 = j * dw - pw
+            xlo, xhi = _valid_range(ow, sw, x0, w)
+            for oy in range(ylo, yhi):
+                y = oy * sh + y0
+                start = base + oy * ow
+                for ox in range(xlo, xhi):
+                    x[b, ci, y, ox * sw + x0] += cols[row, start + ox]
+
+
+@numba.njit(cache=True, inline="always")
+def _max_pool_plane(x, out, idx, b, ci, kh, kw, sh, sw, ph, pw, oh, ow):
+    h, w = x.shape[2], x.shape[3]
+    for oy in range(oh):
+        for ox in range(ow):
+            best = -np.inf
+            arg = 0
+            found = False
+            for i in range(kh):
+                y = oy * sh - ph + i
+                for j in range(kw):
+                    xx = ox * sw - pw + j
+                    if 0 <= y < h and 0 <= xx < w:
+                        v = x[b, ci, y, xx]
+                        if not found or v > best:
+                            best, arg, found = v, y * w + xx, True
+            out[b, ci, oy, ox] = best
+            idx[b, ci, oy, ox] = arg
+
+
+@numba.njit(cache=True, inline="always")
+def _scatter_plane(gy, idx, gx, b, ci):
+    oh, ow = gy.shape[2], gy.shape[3]
+    w = gx.shape[3]
+    for oy in range(oh):
+        for ox in range(ow):
+            k = idx[b, ci, oy, ox]
+            gx[b, ci, k // w, k % w] += gy[b, ci, oy, ox]
+
+
+@numba.njit(cache=True)
+def im2col_serial(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c = x.shape[0], x.shape[1]
+    cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
+    for p in range(n * c):
+        _im2col_plane(x, cols, p // c, p % c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return cols
+
+
+@numba.njit(cache=True, parallel=True)
+def im2col_parallel(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c = x.shape[0], x.shape[1]
+    cols = np.empty((c * kh * kw, n * oh * ow), dtype=x.dtype)
+    for p in prange(n * c):
+        _im2col_plane(x, cols, p // c, p % c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return cols
+
+
+@numba.njit(cache=True)
+def col2im_serial(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    x = np.zeros((n, c, h, w), dtype=cols.dtype)
+    for p in range(n * c):
+        _col2im_plane(cols, x, p // c, p % c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return x
+
+
+@numba.njit(cache=True, parallel=True)
+def col2im_parallel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    x = np.zeros((n, c, h, w), dtype=cols.dtype)
+    for p in prange(n * c):
+        _col2im_plane(cols, x, p // c, p % c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return x
+
+
+@numba.njit(cache=True)
+def max_pool_serial(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    n, c = x.shape[0], x.shape[1]
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    for p in range(n * c):
+        _max_pool_plane(x, out, idx, p // c, p % c, kh, kw, sh, sw, ph, pw, oh, ow)
+    return out, idx
+
+
+@numba.njit(cache=True, parallel=True)
+def max_pool_parallel(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    n, c = x.shape[0], x.shape[1]
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    for p in prange(n * c):
+        _max_pool_plane(x, out, idx, p // c, p % c, kh, kw, sh, sw, ph, pw, oh, ow)
+    return out, idx
+
+
+@numba.njit(cache=True)
+def pool_scatter_serial(gy, idx, h, w):
+    n, c = gy.shape[0], gy.shape[1]
+    gx = np.zeros((n, c, h, w), dtype=gy.dtype)
+    for p in range(n * c):
+        _scatter_plane(gy, idx, gx, p // c, p % c)
+    return gx
+
+
+@numba.njit(cache=True, parallel=True)
+def pool_scatter_parallel(gy, idx, h, w):
+    n, c = gy.shape[0], gy.shape[1]
+    gx = np.zeros((n, c, h, w), dtype=gy.dtype)
+    for p in prange(n * c):
+        _scatter_plane(gy, idx, gx, p // c, p % c)
+    return gx
+
+
+# --- dispatch ------------------------------------------------------------------------------
+# Below ~64k output elements a parallel region costs more than it saves (thread wake-up is
+# tens of microseconds); above it the planes are spread over the cores.
+PARALLEL_MIN_WORK = 1 << 16
+
+
+def _numba_ok(*arrays):
+    return all(type(a) is np.ndarray for a in arrays)
+
+
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    if not _numba_ok(x):
+        return im2col_numpy(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    x = np.ascontiguousarray(x)
+    kernel = im2col_parallel if x.shape[0] * x.shape[1] * kh * kw * oh * ow >= \
+        PARALLEL_MIN_WORK else im2col_serial
+    return kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    if not _numba_ok(cols):
+        return col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cols = np.ascontiguousarray(cols)
+    kernel = col2im_parallel if cols.size >= PARALLEL_MIN_WORK else col2im_serial
+    return kernel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):
+    if not _numba_ok(x):
+        return max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow)
+    x = np.ascontiguousarray(x)
+    kernel = max_pool_parallel if x.size * kh * kw >= PARALLEL_MIN_WORK else max_pool_serial
+    return kernel(x, kh, kw, sh, sw, ph, pw, oh, ow)
+
+
+def pool_scatter(gy, idx, h, w):
+    if not _numba_ok(gy, idx):
+        return pool_scatter_numpy(gy, idx, h, w)
+    gy = np.ascontiguousarray(gy)
+    kernel = pool_scatter_parallel if gy.size >= PARALLEL_MIN_WORK else pool_scatter_serial
+    return kernel(gy, idx, h, w)

@@ -1,0 +1,175 @@
+"""Convolution and transposed convolution (PyTorch's layouts), by im2col and one GEMM.
+
+x: (N, C_in, H, W); conv2d weight: (C_out, C_in, kh, kw); conv_transpose2d weight:
+(C_in, C_out, kh, kw). The three are adjoint to each other: conv's input gradient is a
+transposed convolution, the transposed convolution's is a convolution, and one op,
+``ConvWeightGrad``, gives both weight gradients — so each backward is made of these ops and
+double backprop works through all of them.
+"""
+from minigan.backend.conv_kernels import col2im, im2col
+from minigan.core import Function, as_tensor
+from minigan.functional.shape import reshape
+
+
+def _pair(v, name):
+    t = (v, v) if isinstance(v, int) else tuple(v)
+    if len(t) != 2 or not all(isinstance(a, int) for a in t):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+    return t
+
+
+class _Geometry:
+    """Kernel (kh, kw), stride, padding, dilation; the input plane (h, w); output (oh, ow) of
+    the convolution direction."""
+
+    def __init__(self, kh, kw, stride, padding, dilation, h, w, out=None):
+        self.kh, self.kw = kh, kw
+        (self.sh, self.sw), (self.ph, self.pw), (self.dh, self.dw) = stride, padding, dilation
+        self.h, self.w = h, w
+        if out is None:     # a transposed convolution fixes (oh, ow) to its input's plane
+            out = ((h + 2 * self.ph - self.dh * (kh - 1) - 1) // self.sh + 1,
+                   (w + 2 * self.pw - self.dw * (kw - 1) - 1) // self.sw + 1)
+        self.oh, self.ow = out
+
+    def args(self):
+        return (self.kh, self.kw, self.sh, self.sw, self.ph, self.pw, self.dh, self.dw,
+                self.oh, self.ow)
+
+
+def _conv_forward(x, w, g):
+    """(y, the im2col matrix of x) — the latter serves the weight gradient."""
+    n = x.shape[0]
+    cols = im2col(x, *g.args())
+    y = w.reshape(w.shape[0], -1) @ cols
+    return y.reshape(w.shape[0], n, g.oh, g.ow).transpose(1, 0, 2, 3).copy(), cols
+
+
+def _weight_grad(cols, grad, wshape):
+    gm = grad.transpose(1, 0, 2, 3).reshape(grad.shape[1], -1)
+    return (gm @ cols.T).reshape(wshape)
+
+
+def _conv_transpose_forward(x, w, g):
+    """x: (N, C_in, oh, ow) -> (N, C_out, h, w); w: (C_in, C_out, kh, kw)."""
+    n, cin = x.shape[:2]
+    xm = x.transpose(1, 0, 2, 3).reshape(cin, -1)
+    cols = w.reshape(cin, -1).T @ xm
+    return col2im(cols, n, w.shape[1], g.h, g.w, *g.args())
+
+
+class Conv2d(Function):
+    def __init__(self, g):
+        self.g = g
+
+    def forward(self, x, w):
+        y, self.cols = _conv_forward(x, w, self.g)
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs
+        if self.first_order():     # reuse the forward's im2col instead of recomputing it
+            gx = _conv_transpose_forward(gy.data, w.data, self.g) if self.needs[0] else None
+            return gx, _weight_grad(self.cols, gy.data, w.shape) if self.needs[1] else None
+        gx = ConvTranspose2d(self.g)(gy, w) if self.needs[0] else None
+        gw = ConvWeightGrad(self.g, w.shape)(x, gy) if self.needs[1] else None
+        return gx, gw
+
+
+class ConvTranspose2d(Function):
+    """The adjoint of Conv2d(g): maps (N, C_in, oh, ow) to (N, C_out, h, w)."""
+
+    def __init__(self, g):
+        self.g = g
+
+    def forward(self, x, w):
+        return _conv_transpose_forward(x, w, self.g)
+
+    # (its first-order backward is already raw: Conv2d and ConvWeightGrad on arrays would
+    # cost the same as the ops below, which record nothing when the graph is off)
+
+    def backward(self, gy):
+        x, w = self.inputs
+        gx = Conv2d(self.g)(gy, w) if self.needs[0] else None
+        gw = ConvWeightGrad(self.g, w.shape)(gy, x) if self.needs[1] else None
+        return gx, gw
+
+
+class ConvWeightGrad(Function):
+    """dW[o, i, a, b] = sum over n, y, x of g[n, o, y, x] * inp[n, i, y s + a d - p, ...]:
+    the weight gradient of Conv2d(g) (inp = x, g = gy) and of ConvTranspose2d(g) (inp = gy,
+    g = x). Bilinear, so its own gradients are a convolution and a transposed convolution."""
+
+    def __init__(self, g, wshape):
+        self.g, self.wshape = g, wshape
+
+    def forward(self, inp, grad):
+        return _weight_grad(im2col(inp, *self.g.args()), grad, self.wshape)
+
+    def backward(self, gw):
+        inp, grad = self.inputs
+        ginp = ConvTranspose2d(self.g)(grad, gw) if self.needs[0] else None
+        ggrad = Conv2d(self.g)(inp, gw) if self.needs[1] else None
+        return ginp, ggrad
+
+
+def _check_input(x, name):
+    if x.ndim != 4:
+        raise ValueError(f"{name} expects input (N, C, H, W), got shape {x.shape}")
+
+
+def _add_bias(y, bias, c, name):
+    if bias is None:
+        return y
+    bias = as_tensor(bias)
+    if bias.shape != (c,):
+        raise ValueError(f"{name}: bias of shape {bias.shape}, expected ({c},)")
+    return y + reshape(bias, (1, c, 1, 1))
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation, as torch.nn.functional.conv2d (groups=1)."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    _check_input(x, "conv2d")
+    stride, padding, dilation = (_pair(stride, "stride"), _pair(padding, "padding"),
+                                 _pair(dilation, "dilation"))
+    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
+        raise ValueError(f"conv2d: weight of shape {weight.shape} does not fit input of shape "
+                         f"{x.shape} (expected (C_out, {x.shape[1]}, kh, kw))")
+    if min(stride) < 1 or min(padding) < 0 or min(dilation) < 1:
+        raise ValueError(f"conv2d: stride {stride} and dilation {dilation} must be >= 1, "
+                         f"padding {padding} >= 0")
+    kh, kw = weight.shape[2:]
+    g = _Geometry(kh, kw, stride, padding, dilation, *x.shape[2:])
+    if g.oh < 1 or g.ow < 1:
+        padded = (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
+        raise ValueError(f"conv2d: kernel {(kh, kw)} with dilation {dilation} is larger than "
+                         f"the padded input {padded} of input shape {x.shape}")
+    return _add_bias(Conv2d(g)(x, weight), bias, weight.shape[0], "conv2d")
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """Transposed convolution, as torch.nn.functional.conv_transpose2d (groups=1):
+    output H = (H_in - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    _check_input(x, "conv_transpose2d")
+    stride, padding, dilation, output_padding = (
+        _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation"),
+        _pair(output_padding, "output_padding"))
+    if weight.ndim != 4 or weight.shape[0] != x.shape[1]:
+        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} does not fit input "
+                         f"of shape {x.shape} (expected ({x.shape[1]}, C_out, kh, kw))")
+    if min(stride) < 1 or min(padding) < 0 or min(dilation) < 1:
+        raise ValueError(f"conv_transpose2d: stride {stride} and dilation {dilation} must be "
+                         f">= 1, padding {padding} >= 0")
+    if any(op < 0 or op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
+                         f"than stride {stride} or dilation {dilation}")
+    kh, kw = weight.shape[2:]
+    h, w = ((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in zip(
+        x.shape[2:], stride, padding, dilation, (kh, kw), output_padding))
+    if h < 1 or w < 1:
+        raise ValueError(f"conv_transpose2d: input of shape {x.shape} gives an empty output "
+                         f"{(h, w)}")
+    g = _Geometry(kh, kw, stride, padding, dilation, h, w, out=x.shape[2:])
+    return _add_bias(ConvTranspose2d(g)(x, weight), bias, weight.shape[1], "conv_transpose2d")
+

@@ -1,0 +1,183 @@
+"""Convolution, pooling and batch norm: kernels agree, PyTorch agrees, bad geometry is named."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigan as mg
+from minigan import functional as F
+from minigan import nn
+from minigan.backend import conv_kernels as K
+from tests.ops_table import conv_geometry, pool_geometry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _conv_args(g):
+    n, c, h, w = g["x"]
+    kh, kw = g["w"][2:]
+    (sh, sw), (ph, pw), (dh, dw) = g["stride"], g["padding"], g["dilation"]
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    return (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+@given(conv_geometry(), st.sampled_from([np.float32, np.float64]))
+def test_im2col_and_col2im_kernels_agree_with_the_reference(g, dtype):
+    x = np.random.default_rng(0).standard_normal(g["x"]).astype(dtype)
+    args = _conv_args(g)
+    ref = K.im2col_numpy(x, *args)
+    for kernel in (K.im2col_serial, K.im2col_parallel):
+        np.testing.assert_array_equal(kernel(x, *args), ref)
+    back = K.col2im_numpy(ref, *g["x"], *args)
+    for kernel in (K.col2im_serial, K.col2im_parallel):
+        np.testing.assert_allclose(kernel(ref, *g["x"], *args), back, rtol=1e-6, atol=1e-6)
+
+
+@given(pool_geometry())
+def test_max_pool_kernels_agree_with_the_reference(g):
+    x = np.random.default_rng(1).permutation(int(np.prod(g["x"]))).reshape(g["x"]) - 50.0
+    n, c, h, w = g["x"]
+    (kh, kw), (sh, sw), (ph, pw) = g["kernel_size"], g["stride"], g["padding"]
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    ref_v, ref_i = K.max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow)
+    for kernel in (K.max_pool_serial, K.max_pool_parallel):
+        v, i = kernel(x, kh, kw, sh, sw, ph, pw, oh, ow)
+        np.testing.assert_array_equal(v, ref_v)
+        np.testing.assert_array_equal(i, ref_i)
+    gy = np.random.default_rng(2).standard_normal(ref_v.shape)
+    ref = K.pool_scatter_numpy(gy, ref_i, h, w)
+    for kernel in (K.pool_scatter_serial, K.pool_scatter_parallel):
+        np.testing.assert_allclose(kernel(gy, ref_i, h, w), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_parallel_kernels_have_no_race_with_two_threads():
+    # Races only show with several threads and several planes: run in a fresh process with
+    # NUMBA_NUM_THREADS=2, overlapping windows (stride < kernel), batch 4, many repetitions.
+    code = textwrap.dedent("""
+        import numba, numpy as np
+        from minigan.backend import conv_kernels as K
+        assert numba.config.NUMBA_NUM_THREADS == 2, numba.config.NUMBA_NUM_THREADS
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((4, 3, 12, 12))
+        args = (3, 3, 1, 1, 1, 1, 1, 1, 12, 12)
+        cols = K.im2col_numpy(x, *args)
+        ref = K.col2im_numpy(cols, 4, 3, 12, 12, *args)
+        gy = rng.standard_normal((4, 3, 11, 11))
+        _, idx = K.max_pool_numpy(x, 2, 2, 1, 1, 0, 0, 11, 11)
+        sref = K.pool_scatter_numpy(gy, idx, 12, 12)
+        for _ in range(50):
+            assert np.allclose(K.col2im_parallel(cols, 4, 3, 12, 12, *args), ref)
+            assert np.array_equal(K.im2col_parallel(x, *args), cols)
+            assert np.allclose(K.pool_scatter_parallel(gy, idx, 12, 12), sref)
+        print("ok")
+    """)
+    env = dict(os.environ, NUMBA_NUM_THREADS="2", PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_max_pool_pads_with_minus_infinity_and_breaks_ties_first_come():
+    x = -np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    y = F.max_pool2d(mg.tensor(x), 3, stride=2, padding=1)
+    np.testing.assert_array_equal(y.data[0, 0], [[-1.0, -2.0], [-5.0, -6.0]])   # 0-padding: 0s
+    t = mg.tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
+    F.max_pool2d(t, 2).sum().backward()
+    np.testing.assert_array_equal(t.grad.data[0, 0], [[1.0, 0.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: F.conv2d(np.ones((2, 3, 4, 4)), np.ones((5, 3, 6, 6))), r"larger than the padded"),
+    (lambda: F.conv2d(np.ones((2, 3, 4, 4)), np.ones((5, 2, 3, 3))),
+     r"\(5, 2, 3, 3\) does not fit input of shape \(2, 3, 4, 4\)"),
+    (lambda: F.conv2d(np.ones((3, 4, 4)), np.ones((5, 3, 3, 3))), r"\(N, C, H, W\)"),
+    (lambda: F.conv_transpose2d(np.ones((2, 3, 4, 4)), np.ones((3, 2, 3, 3)), stride=2,
+                                output_padding=2), "output_padding"),
+    (lambda: F.conv_transpose2d(np.ones((2, 3, 4, 4)), np.ones((4, 2, 3, 3))),
+     r"\(4, 2, 3, 3\) does not fit input"),
+    (lambda: F.max_pool2d(np.ones((2, 3, 2, 2)), 3), r"larger than the padded input"),
+    (lambda: F.max_pool2d(np.ones((2, 3, 4, 4)), 2, padding=2), "at most half"),
+    (lambda: F.avg_pool2d(np.ones((2, 3, 4, 4)), 0), "kernel_size"),
+    (lambda: nn.BatchNorm2d(3)(mg.tensor(np.ones((2, 4, 3, 3)))), r"3 channels.*\(2, 4, 3, 3\)"),
+])
+def test_impossible_geometry_raises_one_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def _copy_into_torch(ours, theirs, torch):
+    with torch.no_grad():
+        for (_, p), q in zip(ours.named_parameters(), theirs.parameters()):
+            q.copy_(torch.from_numpy(p.data))
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=(1, 0)),
+    lambda m: m.Conv2d(3, 4, 5, padding=2, dilation=1),
+    lambda m: m.ConvTranspose2d(3, 4, (4, 3), stride=2, padding=1, output_padding=1),
+    lambda m: m.ConvTranspose2d(3, 2, 5, stride=2, padding=2, output_padding=1),
+    lambda m: m.MaxPool2d(2),
+    lambda m: m.MaxPool2d((3, 2), stride=(2, 1), padding=1),
+    lambda m: m.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+], ids=["conv", "conv5", "convT", "convT5", "maxpool", "maxpool32", "avgpool"])
+def test_modules_match_pytorch_forward_and_gradients(make, torch):
+    mg.manual_seed(0)
+    ours, theirs = make(nn), make(torch.nn).double()
+    _copy_into_torch(ours, theirs, torch)
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 6))
+    for p in ours.parameters():
+        object.__setattr__(p, "data", p.data.astype(np.float64))
+    tx = torch.tensor(x, requires_grad=True)
+    mx = mg.tensor(x, requires_grad=True)
+    y, ty = ours(mx), theirs(tx)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    u = np.random.default_rng(1).standard_normal(y.shape)
+    (y * u).sum().backward()
+    (ty * torch.from_numpy(u)).sum().backward()
+    np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_default_init_bounds_follow_pytorch():
+    mg.manual_seed(0)
+    conv, convt = nn.Conv2d(16, 8, 5), nn.ConvTranspose2d(16, 8, 5)
+    for layer, fan_in in ((conv, 16 * 25), (convt, 8 * 25)):
+        bound = 1 / np.sqrt(fan_in)
+        assert 0.95 * bound < np.abs(layer.weight.data).max() <= bound
+        assert np.abs(layer.bias.data).max() <= bound
+    assert convt.weight.shape == (16, 8, 5, 5) and convt.bias.shape == (8,)
+
+
+@pytest.mark.parametrize("dims", [2, 4])
+def test_batchnorm_matches_pytorch_in_training_and_eval_over_several_steps(dims, torch):
+    rng = np.random.default_rng(0)
+    shape = (6, 3) if dims == 2 else (4, 3, 5, 5)
+    ours = (nn.BatchNorm1d if dims == 2 else nn.BatchNorm2d)(3, momentum=0.2)
+    theirs = (torch.nn.BatchNorm1d if dims == 2 else torch.nn.BatchNorm2d)(3, momentum=0.2)
+    theirs = theirs.double()
+    for p in ours.parameters():
+        object.__setattr__(p, "data", rng.standard_normal(3))
+    for name in ("running_mean", "running_var"):
+        setattr(ours, name, getattr(ours, name).astype(np.float64))
+    _copy_into_torch(ours, theirs, torch)
+    for step in range(4):
+        for mode in ("train", "eval") if step == 3 else ("train",):
+            getattr(ours, mode)()
+            getattr(theirs, mode)()
+            x = rng.normal(2.0, 3.0, shape)
+            mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            y, ty = ours(mx), theirs(tx)
+            np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-9, atol=1e-10)
+            u = rng.standard_normal(shape)
+            (y * u).sum().backward()
+            (ty * torch.from_numpy(u)).sum().backward()
+            np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-12)
