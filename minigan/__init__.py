@@ -4,6 +4,10 @@
     x = mg.tensor([[1.0, 2.0]], requires_grad=True)
     y = (x * x).sum(); y.backward(); x.grad   # tensor([[2., 4.]])
 """
+from minigan import _runtime
+
+_runtime.configure()    # before NumPy and Numba load: see minigan/_runtime.py
+
 from minigan import functional, nn, optim, viz
 from minigan.backend import get_array_module, manual_seed, set_default_dtype
 from minigan.core import (
