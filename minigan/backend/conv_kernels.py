@@ -251,6 +251,10 @@ def pool_scatter_parallel(gy, idx, h, w):
 # Below ~64k output elements a parallel region costs more than it saves (thread wake-up is
 # tens of microseconds); above it the planes are spread over the cores.
 PARALLEL_MIN_WORK = 1 << 16
+# Pooling does ~1 flop per element loaded: on 2 cores its parallel version measured slower
+# than the serial one at the thesis's sizes (max_pool2d fwd+bwd on (100, 16, 28, 28): 3.6 ms
+# parallel, 2.9 ms serial, benchmarks/spatial.py), so only much larger inputs go parallel.
+POOL_PARALLEL_MIN_WORK = 1 << 22
 
 
 def _numba_ok(*arrays):
@@ -278,7 +282,7 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):
     if not _numba_ok(x):
         return max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow)
     x = np.ascontiguousarray(x)
-    kernel = max_pool_parallel if x.size * kh * kw >= PARALLEL_MIN_WORK else max_pool_serial
+    kernel = max_pool_parallel if x.size >= POOL_PARALLEL_MIN_WORK else max_pool_serial
     return kernel(x, kh, kw, sh, sw, ph, pw, oh, ow)
 
 
@@ -286,5 +290,6 @@ def pool_scatter(gy, idx, h, w):
     if not _numba_ok(gy, idx):
         return pool_scatter_numpy(gy, idx, h, w)
     gy = np.ascontiguousarray(gy)
-    kernel = pool_scatter_parallel if gy.size >= PARALLEL_MIN_WORK else pool_scatter_serial
+    kernel = pool_scatter_parallel if gy.size >= POOL_PARALLEL_MIN_WORK else \
+        pool_scatter_serial
     return kernel(gy, idx, h, w)
