@@ -247,10 +247,9 @@ def pool_scatter_parallel(gy, idx, h, w):
     return gx
 
 
-# --- dispatch ------------------------------------------------------------------------------
-# Below ~64k output elements a parallel region costs more than it saves (thread wake-up is
-# tens of microseconds); above it the planes are spread over the cores.
-PARALLEL_MIN_WORK = 1 << 16
+# --- dispatch: each choice below was measured on the 2-core machines (python -m
+# benchmarks.spatial, and timing each kernel on the thesis's shapes) ----------------------
+COL2IM_NUMBA_MIN, COL2IM_PARALLEL_MIN = 1 << 21, 1 << 22
 # Pooling does ~1 flop per element loaded: on 2 cores its parallel version measured slower
 # than the serial one at the thesis's sizes (max_pool2d fwd+bwd on (100, 16, 28, 28): 3.6 ms
 # parallel, 2.9 ms serial, benchmarks/spatial.py), so only much larger inputs go parallel.
@@ -262,19 +261,19 @@ def _numba_ok(*arrays):
 
 
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    if not _numba_ok(x):
-        return im2col_numpy(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    x = np.ascontiguousarray(x)
-    kernel = im2col_parallel if x.shape[0] * x.shape[1] * kh * kw * oh * ow >= \
-        PARALLEL_MIN_WORK else im2col_serial
-    return kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    # NumPy's kh * kw strided slice copies beat both Numba kernels on every thesis shape
+    # (e.g. (100, 16, 14, 14), 5x5: NumPy 2.4 ms, Numba parallel 3.7, serial 7.7)
+    return im2col_numpy(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    if not _numba_ok(cols):
+    # Measured: NumPy's strided += wins below ~2M entries (CNN layer 1: 0.77 ms against
+    # 1.2), Numba serial between (DCGAN 14 -> 7: 3.4 against 5.4 ms), Numba parallel above
+    # (CNN layer 2, 7.8M: 4.1 against 7.9 ms).
+    if not _numba_ok(cols) or cols.size < COL2IM_NUMBA_MIN:
         return col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     cols = np.ascontiguousarray(cols)
-    kernel = col2im_parallel if cols.size >= PARALLEL_MIN_WORK else col2im_serial
+    kernel = col2im_parallel if cols.size >= COL2IM_PARALLEL_MIN else col2im_serial
     return kernel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 

@@ -6,6 +6,8 @@ transposed convolution, the transposed convolution's is a convolution, and one o
 ``ConvWeightGrad``, gives both weight gradients — so each backward is made of these ops and
 double backprop works through all of them.
 """
+import numpy as np
+
 from minigan.backend.conv_kernels import col2im, im2col
 from minigan.core import Function, as_tensor
 from minigan.functional.shape import reshape
@@ -44,6 +46,22 @@ def _conv_forward(x, w, g):
     return y.reshape(w.shape[0], n, g.oh, g.ow).transpose(1, 0, 2, 3).copy(), cols
 
 
+def _input_grad(gy, w, g):
+    """Conv2d's input gradient on arrays. With stride 1 it is the 'full' correlation of gy
+    with the flipped, channel-swapped kernel: one im2col of gy (C_out * kh * kw rows) and a
+    GEMM, instead of the transposed convolution's GEMM into C_in * kh * kw rows and a col2im.
+    The smaller buffer wins: on the thesis's 16 -> 16 5x5 layer at batch 100 the full
+    correlation saved ~5 ms; with C_in = 1 it would cost 16 times the buffer. Same numbers
+    either way."""
+    fh, fw = g.dh * (g.kh - 1) - g.ph, g.dw * (g.kw - 1) - g.pw
+    if (g.sh, g.sw) == (1, 1) and fh >= 0 and fw >= 0 and w.shape[0] <= w.shape[1]:
+        full = _Geometry(g.kh, g.kw, (1, 1), (fh, fw), (g.dh, g.dw), g.oh, g.ow)
+        if (full.oh, full.ow) == (g.h, g.w):
+            flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            return _conv_forward(gy, flipped, full)[0]
+    return _conv_transpose_forward(gy, w, g)
+
+
 def _weight_grad(cols, grad, wshape):
     gm = grad.transpose(1, 0, 2, 3).reshape(grad.shape[1], -1)
     return (gm @ cols.T).reshape(wshape)
@@ -68,7 +86,7 @@ class Conv2d(Function):
     def backward(self, gy):
         x, w = self.inputs
         if self.first_order():     # reuse the forward's im2col instead of recomputing it
-            gx = _conv_transpose_forward(gy.data, w.data, self.g) if self.needs[0] else None
+            gx = _input_grad(gy.data, w.data, self.g) if self.needs[0] else None
             return gx, _weight_grad(self.cols, gy.data, w.shape) if self.needs[1] else None
         gx = ConvTranspose2d(self.g)(gy, w) if self.needs[0] else None
         gw = ConvWeightGrad(self.g, w.shape)(x, gy) if self.needs[1] else None
