@@ -204,11 +204,12 @@ def _conv(draw, transposed=False):
 
 
 @st.composite
-def pool_geometry(draw):
+def pool_geometry(draw, tiled=False):
+    """Valid pooling geometry; ``tiled``: stride = kernel and no padding."""
     n, c = draw(st.integers(2, 3)), draw(st.integers(1, 3))
     k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = tuple(draw(st.integers(0, ki // 2)) for ki in k)
+    s = k if tiled else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    p = (0, 0) if tiled else tuple(draw(st.integers(0, ki // 2)) for ki in k)
     size = tuple(ki - 2 * pi + draw(st.integers(0, 4)) for ki, pi in zip(k, p))
     size = tuple(max(1, v) for v in size)
     return dict(x=(n, c) + size, kernel_size=k, stride=s, padding=p)

@@ -39,7 +39,7 @@ def test_im2col_and_col2im_kernels_agree_with_the_reference(g, dtype):
         np.testing.assert_allclose(kernel(ref, *g["x"], *args), back, rtol=1e-6, atol=1e-6)
 
 
-@given(pool_geometry())
+@given(st.one_of(pool_geometry(), pool_geometry(tiled=True)))
 def test_max_pool_kernels_agree_with_the_reference(g):
     x = np.random.default_rng(1).permutation(int(np.prod(g["x"]))).reshape(g["x"]) - 50.0
     n, c, h, w = g["x"]
@@ -48,6 +48,10 @@ def test_max_pool_kernels_agree_with_the_reference(g):
     ref_v, ref_i = K.max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow)
     for kernel in (K.max_pool_serial, K.max_pool_parallel):
         v, i = kernel(x, kh, kw, sh, sw, ph, pw, oh, ow)
+        np.testing.assert_array_equal(v, ref_v)
+        np.testing.assert_array_equal(i, ref_i)
+    if (sh, sw, ph, pw) == (kh, kw, 0, 0):
+        v, i = K.max_pool_tiled_serial(x, kh, kw, oh, ow)
         np.testing.assert_array_equal(v, ref_v)
         np.testing.assert_array_equal(i, ref_i)
     gy = np.random.default_rng(2).standard_normal(ref_v.shape)

@@ -43,7 +43,7 @@ def max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow):
     n, c, h, w = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     best = np.full((n, c, oh, ow), -np.inf, dtype=x.dtype)
-    idx = np.zeros((n, c, oh, ow), dtype=np.int64)
+    idx = np.zeros((n, c, oh, ow), dtype=np.int32)
     oy = np.arange(oh)[:, None] * sh
     ox = np.arange(ow)[None, :] * sw
     for i in range(kh):
@@ -149,18 +149,19 @@ def _col2im_plane(cols, x, b, ci, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 def _max_pool_plane(x, out, idx, b, ci, kh, kw, sh, sw, ph, pw, oh, ow):
     h, w = x.shape[2], x.shape[3]
     for oy in range(oh):
+        y0 = oy * sh - ph                      # the window's rows clipped to the input:
+        ya, yb = max(y0, 0), min(y0 + kh, h)   # padding is -inf, so it never wins
         for ox in range(ow):
-            best = -np.inf
-            arg = 0
-            found = False
-            for i in range(kh):
-                y = oy * sh - ph + i
-                for j in range(kw):
-                    xx = ox * sw - pw + j
-                    if 0 <= y < h and 0 <= xx < w:
-                        v = x[b, ci, y, xx]
-                        if not found or v > best:
-                            best, arg, found = v, y * w + xx, True
+            x0 = ox * sw - pw
+            xa, xb = max(x0, 0), min(x0 + kw, w)
+            best = x[b, ci, ya, xa]
+            arg = ya * w + xa
+            for y in range(ya, yb):
+                for xx in range(xa, xb):
+                    v = x[b, ci, y, xx]
+                    if v > best:
+                        best = v
+                        arg = y * w + xx
             out[b, ci, oy, ox] = best
             idx[b, ci, oy, ox] = arg
 
@@ -213,7 +214,7 @@ def col2im_parallel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 def max_pool_serial(x, kh, kw, sh, sw, ph, pw, oh, ow):
     n, c = x.shape[0], x.shape[1]
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    idx = np.empty((n, c, oh, ow), dtype=np.int32)
     for p in range(n * c):
         _max_pool_plane(x, out, idx, p // c, p % c, kh, kw, sh, sw, ph, pw, oh, ow)
     return out, idx
@@ -223,9 +224,34 @@ def max_pool_serial(x, kh, kw, sh, sw, ph, pw, oh, ow):
 def max_pool_parallel(x, kh, kw, sh, sw, ph, pw, oh, ow):
     n, c = x.shape[0], x.shape[1]
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    idx = np.empty((n, c, oh, ow), dtype=np.int32)
     for p in prange(n * c):
         _max_pool_plane(x, out, idx, p // c, p % c, kh, kw, sh, sw, ph, pw, oh, ow)
+    return out, idx
+
+
+@numba.njit(cache=True)
+def max_pool_tiled_serial(x, kh, kw, oh, ow):
+    """Max pooling over non-overlapping windows without padding (stride = kernel, the
+    thesis's 2x2 case): no clipping, so about twice as fast as the general kernel."""
+    n, c, w = x.shape[0], x.shape[1], x.shape[3]
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    idx = np.empty((n, c, oh, ow), dtype=np.int32)
+    for b in range(n):
+        for ci in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    y0, x0 = oy * kh, ox * kw
+                    best = x[b, ci, y0, x0]
+                    arg = y0 * w + x0
+                    for i in range(kh):
+                        for j in range(kw):
+                            v = x[b, ci, y0 + i, x0 + j]
+                            if v > best:
+                                best = v
+                                arg = (y0 + i) * w + x0 + j
+                    out[b, ci, oy, ox] = best
+                    idx[b, ci, oy, ox] = arg
     return out, idx
 
 
@@ -281,6 +307,8 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):
     if not _numba_ok(x):
         return max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow)
     x = np.ascontiguousarray(x)
+    if (sh, sw, ph, pw) == (kh, kw, 0, 0) and x.size < POOL_PARALLEL_MIN_WORK:
+        return max_pool_tiled_serial(x, kh, kw, oh, ow)
     kernel = max_pool_parallel if x.size >= POOL_PARALLEL_MIN_WORK else max_pool_serial
     return kernel(x, kh, kw, sh, sw, ph, pw, oh, ow)
 

@@ -102,11 +102,12 @@ class ConvTranspose2d(Function):
     def forward(self, x, w):
         return _conv_transpose_forward(x, w, self.g)
 
-    # (its first-order backward is already raw: Conv2d and ConvWeightGrad on arrays would
-    # cost the same as the ops below, which record nothing when the graph is off)
-
     def backward(self, gy):
         x, w = self.inputs
+        if self.first_order():     # one im2col of gy serves both gradients
+            y, cols = _conv_forward(gy.data, w.data, self.g)
+            gw = _weight_grad(cols, x.data, w.shape) if self.needs[1] else None
+            return (y if self.needs[0] else None), gw
         gx = Conv2d(self.g)(gy, w) if self.needs[0] else None
         gw = ConvWeightGrad(self.g, w.shape)(gy, x) if self.needs[1] else None
         return gx, gw
