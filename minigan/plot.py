@@ -85,3 +85,41 @@ def metric_families(families, metric, path, title):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def curves(xs, series, path, xlabel, ylabel, title="", logx=False):
+    """One or more curves on one plot. series: {label: ys}."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, ys in series.items():
+        ax.plot(xs, ys, label=label, marker="." if len(xs) < 30 else None)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def confusion(counts, classes, path, title="confusion matrix"):
+    """The confusion matrix as a colour plot, counts written in the cells."""
+    fig, ax = plt.subplots(figsize=(7, 6))
+    im = ax.imshow(counts, cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    top = counts.max() or 1
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if counts[i, j] > top / 2 else "black")
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

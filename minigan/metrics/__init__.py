@@ -1,4 +1,5 @@
-"""Metrics: distances of samples from known densities (more to come: FID, accuracy)."""
+"""Metrics: distances of samples from known densities; accuracy and confusion matrices."""
+from minigan.metrics.classification import accuracy, confusion_matrix, predict
 from minigan.metrics.density import COVERAGE_RADIUS, MixtureMetrics
 
-__all__ = ["COVERAGE_RADIUS", "MixtureMetrics"]
+__all__ = ["COVERAGE_RADIUS", "MixtureMetrics", "accuracy", "confusion_matrix", "predict"]

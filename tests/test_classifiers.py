@@ -1,0 +1,84 @@
+"""The thesis's classifiers (examples 2.2.2, 3.2.1, 3.3.1) end to end on a tiny IDX set."""
+import importlib.util
+import json
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan.data.mnist import DEBIAN_ROOT
+from minigan.models import ThesisCNN
+from tests.test_data import write_tiny_mnist
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _example(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return str(write_tiny_mnist(tmp_path_factory.mktemp("tiny")))
+
+
+@pytest.mark.parametrize("name,extra,pictures", [
+    ("logistic_regression", ["--lr", "0.5"], ["accuracy.png"]),
+    ("mlp_classifier", ["--hidden", "64", "--lr", "0.05"], ["accuracy.png"]),
+    ("cnn_classifier", [], ["accuracy.png", "loss.png"]),
+])
+def test_example_runs_end_to_end_and_learns_the_tiny_set(name, extra, pictures, tiny, tmp_path,
+                                                         capsys):
+    out = tmp_path / name
+    record = _example(name).main(["--dataset", "mnist", "--data", tiny, "--steps", "60",
+                                  "--batch-size", "20", "--eval-every", "30", "--no-progress",
+                                  "--out", str(out)] + extra)
+    for f in pictures + ["confusion.png", "metrics.json"]:
+        assert (out / f).stat().st_size > 0
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["final_accuracy"] == record["final_accuracy"] > 0.5     # chance is 0.1
+    assert np.array(saved["confusion"]).sum() == 100
+    assert "confusion matrix" in capsys.readouterr().out
+
+
+def test_cnn_example_saves_a_model_whose_features_reload(tiny, tmp_path):
+    out = tmp_path / "cnn"
+    _example("cnn_classifier").main(["--dataset", "mnist", "--data", tiny, "--steps", "5",
+                                     "--batch-size", "20", "--no-progress", "--out", str(out)])
+    model = ThesisCNN.load(out / "model.npz")
+    x = mg.tensor(np.random.default_rng(0).random((3, 1, 28, 28)).astype(np.float32))
+    assert model.features(x).shape == (3, 1024) and model(x).shape == (3, 10)
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        model.features(mg.tensor(np.zeros((3, 784), np.float32)))
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--lr", "0"], "--lr must be > 0"),
+    (["--steps", "0"], "--steps must be >= 1"),
+    (["--dataset", "mnist"], "needs --data"),
+])
+def test_bad_flags_get_a_clear_error(flags, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _example("logistic_regression").main(flags)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_missing_data_explains_the_install(tmp_path):
+    with pytest.raises(SystemExit, match="apt-get install -y dataset-fashion-mnist"):
+        _example("mlp_classifier").main(["--data", str(tmp_path), "--no-progress",
+                                         "--out", str(tmp_path / "o")])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists(DEBIAN_ROOT),
+                    reason="Fashion-MNIST is not installed: apt-get install -y "
+                           "dataset-fashion-mnist")
+def test_short_training_on_real_fashion_mnist_is_far_above_chance(tmp_path):
+    record = _example("logistic_regression").main(
+        ["--steps", "300", "--eval-every", "300", "--no-progress", "--out", str(tmp_path)])
+    assert record["final_accuracy"] > 0.7
