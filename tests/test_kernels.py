@@ -18,3 +18,13 @@ def test_fused_adam_matches_the_numpy_reference(dtype, tol, weight_decay):
     for a, b in zip(*states):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     assert not np.array_equal(states[0][0], p)
+
+
+def test_warmup_compiles_every_kernel_for_both_float_dtypes():
+    from minigan.backend import conv_kernels as K
+    from minigan.backend import warmup
+    assert warmup() >= 0
+    for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_serial,
+                   K.pool_scatter_parallel):
+        kinds = {sig[0].dtype.name for sig in kernel.signatures}
+        assert {"float32", "float64"} <= kinds

@@ -10,7 +10,7 @@ import numpy as np
 
 from minigan.backend.random import default_generator, manual_seed
 
-__all__ = ["get_array_module", "cupy", "default_dtype", "set_default_dtype",
+__all__ = ["get_array_module", "cupy", "default_dtype", "set_default_dtype", "warmup",
            "default_generator", "manual_seed", "is_float"]
 
 _default_dtype = np.dtype(np.float32)
@@ -50,3 +50,29 @@ def set_default_dtype(dtype):
 
 def is_float(dtype):
     return np.dtype(dtype).kind == "f"
+
+
+def warmup(dtypes=("float32", "float64")):
+    """Compile (or load from Numba's on-disk cache) every kernel for ``dtypes`` now, so that
+    the first training step is not the one that pays for it. Returns the seconds it took."""
+    import time
+
+    from minigan.backend import conv_kernels as K
+    from minigan.backend import optim_kernels as O
+    start = time.perf_counter()
+    for name in dtypes:
+        dt = np.dtype(name)
+        x = np.zeros((2, 1, 4, 4), dtype=dt)
+        cols = np.zeros((4, 2 * 9), dtype=dt)
+        for im2col in (K.im2col_serial, K.im2col_parallel):
+            im2col(x, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
+        for col2im in (K.col2im_serial, K.col2im_parallel):
+            col2im(cols, 2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
+        for pool in (K.max_pool_serial, K.max_pool_parallel):
+            _, idx = pool(x, 2, 2, 2, 2, 0, 0, 2, 2)
+        K.max_pool_tiled_serial(x, 2, 2, 2, 2)
+        for scatter in (K.pool_scatter_serial, K.pool_scatter_parallel):
+            scatter(np.zeros((2, 1, 2, 2), dtype=dt), idx, 4, 4)
+        p = np.zeros(3, dtype=dt)
+        O.adam_numba(p, p.copy(), p.copy(), p.copy(), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1)
+    return time.perf_counter() - start
