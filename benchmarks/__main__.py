@@ -1,0 +1,152 @@
+"""All benchmarks in one run: minigan / PyTorch CPU ratios on the thesis's workloads.
+
+    python -m benchmarks [--quick] [--json PATH]
+
+--quick: one repeat at tiny sizes, so that CI keeps every benchmark running (it asserts
+nothing about speed). Needs the [bench] extra (torch==2.13.0). Targets are the ones of the
+benchmark issue; the table says which are met.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from benchmarks import mixture_turn, models, op_overhead, spatial
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _interleaved(a, b, repeats, number):
+    for step in (a, b):
+        step()
+        step()
+    ta, tb = [], []
+    for _ in range(repeats):
+        for times, step in ((ta, a), (tb, b)):
+            t = time.perf_counter()
+            for _ in range(number):
+                step()
+            times.append((time.perf_counter() - t) / number * 1e3)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def gemm_efficiency(quick):
+    """Linear (2048 -> 2048) forward + backward against raw float32 matmul's peak."""
+    import minigan as mg
+    n = 256 if quick else 2048
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, 2048), dtype=np.float32)
+    b = rng.standard_normal((2048, 2048), dtype=np.float32)
+    reps = 1 if quick else 7
+    peak = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ b
+        peak.append(2 * n * 2048 * 2048 / (time.perf_counter() - t) / 1e9)
+    layer = mg.nn.Linear(2048, 2048)
+    x = mg.tensor(a, requires_grad=True)
+    g = np.ones((n, 2048), np.float32)
+    rates = []
+    for _ in range(reps + 1):
+        x.grad = None
+        layer.zero_grad()
+        t = time.perf_counter()
+        layer(x).backward(g)
+        rates.append(3 * 2 * n * 2048 * 2048 / (time.perf_counter() - t) / 1e9)
+    best_peak, linear = max(peak), statistics.median(rates[1:])
+    return {"blas_peak_gflops": best_peak, "linear_gflops": linear,
+            "fraction": linear / best_peak}
+
+
+def cold_start(quick):
+    """The main job with --steps 100 as a whole process: with a fresh Numba cache, then warm."""
+    steps = "20" if quick else "100"
+    out = {}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as runs:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("cold_cache_s", "warm_cache_s"):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, os.path.join(ROOT, "examples", "gaussian_mixture.py"),
+                            "--steps", steps, "--no-progress", "--out", runs], env=env,
+                           check=True, capture_output=True)
+            out[label] = time.perf_counter() - t
+    return out
+
+
+def machine():
+    import numba
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "numba": numba.__version__, "torch": torch.__version__}
+
+
+def run(quick):
+    repeats, number = (1, 1) if quick else (7, 5)
+    rows = []
+
+    def row(name, ours, theirs, target):
+        rows.append({"workload": name, "minigan_ms": ours, "torch_ms": theirs,
+                     "ratio": ours / theirs, "target": target})
+
+    mix = mixture_turn.measure(turns=5 if quick else 500, repeats=repeats)
+    row("mixture-GAN turn (MLP 64-32, batch 64)", mix["minigan"], mix["torch"], 0.33)
+    for name, pair, target in (("MLP classifier step (784-2048-10, b100)", models.mlp_pair, 1.0),
+                               ("thesis CNN step (b100)", models.cnn_pair, 1.3),
+                               ("DCGAN turn 28x28 (b64)", models.dcgan_pair, 1.5)):
+        kw = {"batch": 4} if quick else {}
+        a, b = pair(**kw)
+        row(name, *_interleaved(a, b, repeats, 1 if quick else number), target)
+    for name, ours, theirs, _ in spatial.measure(repeats, 1 if quick else number, quick):
+        row(name, ours, theirs, 0.5 if "pool" in name else 1.5)
+    over = op_overhead.measure(repeats, 10 if quick else 2000)
+    return {"machine": machine(), "rows": rows, "op_overhead_us": over,
+            "gemm": gemm_efficiency(quick), "cold_start": cold_start(quick), "quick": quick}
+
+
+def report(result):
+    m = result["machine"]
+    print(f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
+          f"Numba {m['numba']}, PyTorch {m['torch']} (2 threads)")
+    print(f"{'workload (forward + backward)':46} {'minigan ms':>10} {'torch ms':>9} "
+          f"{'ratio':>6} {'target':>7}")
+    for r in result["rows"]:
+        mark = "ok" if r["ratio"] <= r["target"] else "MISS"
+        print(f"{r['workload']:46} {r['minigan_ms']:10.3f} {r['torch_ms']:9.3f} "
+              f"{r['ratio']:6.2f} {r['target']:>5.2f} {mark}")
+    o, g, c = result["op_overhead_us"], result["gemm"], result["cold_start"]
+    print(f"per-op overhead (mul fwd+bwd, 64x32): minigan {o['minigan']:.2f} µs, raw NumPy "
+          f"{o['numpy']:.2f} µs, PyTorch {o.get('torch', float('nan')):.2f} µs")
+    print(f"Linear 2048 fwd+bwd: {g['linear_gflops']:.0f} GFLOP/s = {g['fraction']:.0%} of the "
+          f"measured BLAS peak {g['blas_peak_gflops']:.0f} GFLOP/s (target 80%)")
+    print(f"cold start of the main job: {c['cold_cache_s']:.1f} s with an empty Numba cache, "
+          f"{c['warm_cache_s']:.1f} s warm (target 3 s)")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", default=None, help="also write the results here")
+    args = ap.parse_args(argv)
+    result = run(args.quick)
+    report(result)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return result
+
+
+if __name__ == "__main__":
+    main()
