@@ -19,22 +19,9 @@ import time
 import numpy as np
 
 from benchmarks import mixture_turn, models, op_overhead, spatial
+from benchmarks.timing import interleaved
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _interleaved(a, b, repeats, number):
-    for step in (a, b):
-        step()
-        step()
-    ta, tb = [], []
-    for _ in range(repeats):
-        for times, step in ((ta, a), (tb, b)):
-            t = time.perf_counter()
-            for _ in range(number):
-                step()
-            times.append((time.perf_counter() - t) / number * 1e3)
-    return statistics.median(ta), statistics.median(tb)
 
 
 def gemm_efficiency(quick):
@@ -108,7 +95,8 @@ def run(quick):
                                ("DCGAN turn 28x28 (b64)", models.dcgan_pair, 1.5)):
         kw = {"batch": 4} if quick else {}
         a, b = pair(**kw)
-        row(name, *_interleaved(a, b, repeats, 1 if quick else number), target)
+        med = interleaved({"minigan": a, "torch": b}, repeats, 1 if quick else number)
+        row(name, med["minigan"] * 1e3, med["torch"] * 1e3, target)
     for name, ours, theirs, _ in spatial.measure(repeats, 1 if quick else number, quick):
         row(name, ours, theirs, 0.5 if "pool" in name else 1.5)
     over = op_overhead.measure(repeats, 10 if quick else 2000)

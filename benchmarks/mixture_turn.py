@@ -7,12 +7,11 @@ same pre-drawn real and latent batches. Timed interleaved, median of repeats.
     python -m benchmarks.mixture_turn [--turns 500] [--repeats 5]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import minigan as mg
+from benchmarks.timing import interleaved
 from minigan.data import thesis_mixture
 from minigan.gan import GANTrainer
 from minigan.models import mlp_discriminator, mlp_generator
@@ -90,17 +89,7 @@ def measure(turns=500, repeats=5):
         runners["torch"] = torch_runner(real, z)
     except ImportError:
         pass
-    times = {k: [] for k in runners}
-    for run in runners.values():
-        for _ in range(50):
-            run()
-    for _ in range(repeats):
-        for k, run in runners.items():
-            t = time.perf_counter()
-            for _ in range(turns):
-                run()
-            times[k].append((time.perf_counter() - t) / turns * 1e3)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return {k: t * 1e3 for k, t in interleaved(runners, repeats, turns, warmup=50).items()}
 
 
 def main(argv=None):

@@ -7,12 +7,11 @@ median of repeats, so the machine's noise hits all three alike.
     python -m benchmarks.op_overhead [--repeats 7] [--number 2000]
 """
 import argparse
-import statistics
-import timeit
 
 import numpy as np
 
 import minigan as mg
+from benchmarks.timing import interleaved
 
 
 def _minigan(a, b, g):
@@ -54,13 +53,7 @@ def measure(repeats=7, number=2000, shape=(64, 32)):
     a, b, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(3))
     steps = {"numpy": _numpy(a, b, g), "minigan": _minigan(a, b, g), "torch": _torch(a, b, g)}
     steps = {k: v for k, v in steps.items() if v is not None}
-    times = {k: [] for k in steps}
-    for fn in steps.values():
-        fn()
-    for _ in range(repeats):
-        for k, fn in steps.items():
-            times[k].append(timeit.timeit(fn, number=number) / number * 1e6)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return {k: s * 1e6 for k, s in interleaved(steps, repeats, number, warmup=1).items()}
 
 
 def main(argv=None):

@@ -4,12 +4,11 @@ minigan's time over PyTorch CPU's (2 threads), interleaved in one process, media
     python -m benchmarks.spatial [--repeats 7] [--number 5] [--quick]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import minigan as mg
+from benchmarks.timing import interleaved
 from minigan import functional as F
 
 # name, input shape, weight shape (or pool kernel), keyword arguments
@@ -74,13 +73,6 @@ def _check_same(torch, op, x, w, kw):
         np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-9, atol=1e-9)
 
 
-def _time(step, number):
-    t = time.perf_counter()
-    for _ in range(number):
-        step()
-    return (time.perf_counter() - t) / number * 1e3
-
-
 def measure(repeats=7, number=5, quick=False):
     import torch
     torch.set_num_threads(2)
@@ -94,15 +86,9 @@ def measure(repeats=7, number=5, quick=False):
         if op == "max_pool2d":
             x = rng.permutation(x.size).reshape(xs).astype(np.float32)   # no ties
         _check_same(torch, op, x, w, kw)
-        steps = (_step_minigan(op, x, w, kw), _step_torch(torch, op, x, w, kw))
-        for s in steps:
-            s()
-            s()
-        times = ([], [])
-        for _ in range(repeats):
-            for t, s in zip(times, steps):
-                t.append(_time(s, number))
-        ours, theirs = statistics.median(times[0]), statistics.median(times[1])
+        med = interleaved({"minigan": _step_minigan(op, x, w, kw),
+                           "torch": _step_torch(torch, op, x, w, kw)}, repeats, number)
+        ours, theirs = med["minigan"] * 1e3, med["torch"] * 1e3
         rows.append((name, ours, theirs, ours / theirs))
     return rows
 

@@ -1,8 +1,6 @@
 """The thesis's classifiers (examples 2.2.2, 3.2.1, 3.3.1) end to end on a tiny IDX set."""
-import importlib.util
 import json
 import os
-import pathlib
 
 import numpy as np
 import pytest
@@ -10,16 +8,8 @@ import pytest
 import minigan as mg
 from minigan.data.mnist import DEBIAN_ROOT
 from minigan.models import ThesisCNN
+from tests.examples import load_example
 from tests.test_data import write_tiny_mnist
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _example(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +25,7 @@ def tiny(tmp_path_factory):
 def test_example_runs_end_to_end_and_learns_the_tiny_set(name, extra, pictures, tiny, tmp_path,
                                                          capsys):
     out = tmp_path / name
-    record = _example(name).main(["--dataset", "mnist", "--data", tiny, "--steps", "60",
+    record = load_example(name).main(["--dataset", "mnist", "--data", tiny, "--steps", "60",
                                   "--batch-size", "20", "--eval-every", "30", "--no-progress",
                                   "--out", str(out)] + extra)
     for f in pictures + ["confusion.png", "metrics.json"]:
@@ -48,7 +38,7 @@ def test_example_runs_end_to_end_and_learns_the_tiny_set(name, extra, pictures, 
 
 def test_cnn_example_saves_a_model_whose_features_reload(tiny, tmp_path):
     out = tmp_path / "cnn"
-    _example("cnn_classifier").main(["--dataset", "mnist", "--data", tiny, "--steps", "5",
+    load_example("cnn_classifier").main(["--dataset", "mnist", "--data", tiny, "--steps", "5",
                                      "--batch-size", "20", "--no-progress", "--out", str(out)])
     model = ThesisCNN.load(out / "model.npz")
     x = mg.tensor(np.random.default_rng(0).random((3, 1, 28, 28)).astype(np.float32))
@@ -64,13 +54,13 @@ def test_cnn_example_saves_a_model_whose_features_reload(tiny, tmp_path):
 ])
 def test_bad_flags_get_a_clear_error(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:
-        _example("logistic_regression").main(flags)
+        load_example("logistic_regression").main(flags)
     assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_missing_data_explains_the_install(tmp_path):
     with pytest.raises(SystemExit, match="apt-get install -y dataset-fashion-mnist"):
-        _example("mlp_classifier").main(["--data", str(tmp_path), "--no-progress",
+        load_example("mlp_classifier").main(["--data", str(tmp_path), "--no-progress",
                                          "--out", str(tmp_path / "o")])
 
 
@@ -79,6 +69,6 @@ def test_missing_data_explains_the_install(tmp_path):
                     reason="Fashion-MNIST is not installed: apt-get install -y "
                            "dataset-fashion-mnist")
 def test_short_training_on_real_fashion_mnist_is_far_above_chance(tmp_path):
-    record = _example("logistic_regression").main(
+    record = load_example("logistic_regression").main(
         ["--steps", "300", "--eval-every", "300", "--no-progress", "--out", str(tmp_path)])
     assert record["final_accuracy"] > 0.7

@@ -1,7 +1,5 @@
 """The adversarial game: losses, the training loop, and the main job end to end."""
-import importlib.util
 import json
-import pathlib
 
 import numpy as np
 import pytest
@@ -12,16 +10,7 @@ from minigan.data import thesis_mixture
 from minigan.gan import GANTrainer, discriminator_loss, generator_loss, latent_sampler
 from minigan.metrics import MixtureMetrics
 from minigan.models import mlp, mlp_discriminator, mlp_generator
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _example():
-    spec = importlib.util.spec_from_file_location(
-        "gaussian_mixture", ROOT / "examples" / "gaussian_mixture.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.examples import load_example
 
 
 def test_losses_are_the_papers_formulas():
@@ -119,7 +108,7 @@ def test_trainer_rejects_bad_settings():
 
 
 def test_main_job_runs_end_to_end(tmp_path, capsys):
-    ex = _example()
+    ex = load_example("gaussian_mixture")
     out = tmp_path / "run"
     record = ex.main(["--steps", "200", "--eval-every", "50", "--out", str(out),
                       "--no-progress", "--g-hidden", "16", "--d-hidden", "16"])
@@ -148,6 +137,6 @@ def test_main_job_runs_end_to_end(tmp_path, capsys):
 ])
 def test_bad_flags_get_a_clear_error(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:
-        _example().parse_args(flags)
+        load_example("gaussian_mixture").parse_args(flags)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err

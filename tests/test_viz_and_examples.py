@@ -1,21 +1,11 @@
 """The learner's tools: the DOT graph and the backprop walkthrough run end to end."""
-import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
 
 import minigan as mg
 from minigan import functional as F
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _load_example(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.examples import load_example
 
 
 def test_to_dot_lists_every_op_and_tensor_of_the_graph():
@@ -32,7 +22,7 @@ def test_to_dot_lists_every_op_and_tensor_of_the_graph():
 
 
 def test_backprop_walkthrough_runs_and_agrees_with_finite_differences(tmp_path, capsys):
-    _load_example("backprop_walkthrough").main(["--out", str(tmp_path)])
+    load_example("backprop_walkthrough").main(["--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert "gradcheck of every parameter against finite differences: True" in out
     diffs = [float(line.split("max |diff|")[1])

@@ -1,8 +1,9 @@
-"""Loops that NumPy does badly, for convolution and pooling: im2col / col2im, max and average
-pooling. Each exists three times: a plain-NumPy reference, a serial Numba kernel and a parallel
-one (separate functions: a serial and a parallel jit of one function contaminate each other in
-Numba's cache). Parallel loops run over (sample, channel) planes, and every iteration writes
-only its own plane or its own block of columns — never an indexed += shared across iterations.
+"""Loops that NumPy does badly, for convolution and pooling: im2col / col2im and max pooling
+(average pooling is built on im2col / col2im). Each exists three times: a plain-NumPy
+reference, a serial Numba kernel and a parallel one (separate functions: a serial and a
+parallel jit of one function contaminate each other in Numba's cache). Parallel loops run over
+(sample, channel) planes, and every iteration writes only its own plane or its own block of
+columns — never an indexed += shared across iterations.
 
 Geometry, for an input plane H x W and kernel kh x kw with stride s, padding p, dilation d:
 output OH = (H + 2 p - d (kh - 1) - 1) // s + 1 (likewise OW). ``cols`` has shape
@@ -62,22 +63,6 @@ def pool_scatter_numpy(gy, idx, h, w):
     rows = np.repeat(np.arange(n * c), gy[0, 0].size)
     np.add.at(gx, (rows, idx.reshape(-1)), gy.reshape(-1))
     return gx.reshape(n, c, h, w)
-
-
-def avg_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
-    cols = im2col_numpy(x, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow)
-    n, c = x.shape[:2]
-    total = cols.reshape(c, kh * kw, n, oh, ow).sum(1).transpose(1, 0, 2, 3)
-    return total / _pool_divisor(x.shape[2], x.shape[3], kh, kw, sh, sw, ph, pw, oh, ow,
-                                 include_pad).astype(x.dtype)
-
-
-def avg_pool_grad_numpy(gy, h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
-    n, c = gy.shape[:2]
-    g = gy / _pool_divisor(h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad).astype(gy.dtype)
-    cols = np.broadcast_to(g.transpose(1, 0, 2, 3)[:, None], (c, kh * kw, n, oh, ow))
-    return col2im_numpy(np.ascontiguousarray(cols).reshape(c * kh * kw, -1), n, c, h, w, kh,
-                        kw, sh, sw, ph, pw, 1, 1, oh, ow)
 
 
 def _pool_divisor(h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):

@@ -145,18 +145,28 @@ def _add_bias(y, bias, c, name):
     return y + reshape(bias, (1, c, 1, 1))
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D cross-correlation, as torch.nn.functional.conv2d (groups=1)."""
+def _parse(name, x, weight, in_axis, stride, padding, dilation):
+    """Tensors and (stride, padding, dilation) pairs, checked: x (N, C, H, W) whose C matches
+    weight's axis ``in_axis``."""
     x, weight = as_tensor(x), as_tensor(weight)
-    _check_input(x, "conv2d")
+    _check_input(x, name)
     stride, padding, dilation = (_pair(stride, "stride"), _pair(padding, "padding"),
                                  _pair(dilation, "dilation"))
-    if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
-        raise ValueError(f"conv2d: weight of shape {weight.shape} does not fit input of shape "
-                         f"{x.shape} (expected (C_out, {x.shape[1]}, kh, kw))")
+    if weight.ndim != 4 or weight.shape[in_axis] != x.shape[1]:
+        layout = ["C_out", "kh", "kw"]
+        layout.insert(in_axis, str(x.shape[1]))
+        raise ValueError(f"{name}: weight of shape {weight.shape} does not fit input of shape "
+                         f"{x.shape} (expected ({', '.join(layout)}))")
     if min(stride) < 1 or min(padding) < 0 or min(dilation) < 1:
-        raise ValueError(f"conv2d: stride {stride} and dilation {dilation} must be >= 1, "
+        raise ValueError(f"{name}: stride {stride} and dilation {dilation} must be >= 1, "
                          f"padding {padding} >= 0")
+    return x, weight, stride, padding, dilation
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation, as torch.nn.functional.conv2d (groups=1)."""
+    x, weight, stride, padding, dilation = _parse("conv2d", x, weight, 1, stride, padding,
+                                                  dilation)
     kh, kw = weight.shape[2:]
     g = _Geometry(kh, kw, stride, padding, dilation, *x.shape[2:])
     if g.oh < 1 or g.ow < 1:
@@ -169,17 +179,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
     """Transposed convolution, as torch.nn.functional.conv_transpose2d (groups=1):
     output H = (H_in - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1."""
-    x, weight = as_tensor(x), as_tensor(weight)
-    _check_input(x, "conv_transpose2d")
-    stride, padding, dilation, output_padding = (
-        _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation"),
-        _pair(output_padding, "output_padding"))
-    if weight.ndim != 4 or weight.shape[0] != x.shape[1]:
-        raise ValueError(f"conv_transpose2d: weight of shape {weight.shape} does not fit input "
-                         f"of shape {x.shape} (expected ({x.shape[1]}, C_out, kh, kw))")
-    if min(stride) < 1 or min(padding) < 0 or min(dilation) < 1:
-        raise ValueError(f"conv_transpose2d: stride {stride} and dilation {dilation} must be "
-                         f">= 1, padding {padding} >= 0")
+    x, weight, stride, padding, dilation = _parse("conv_transpose2d", x, weight, 0, stride,
+                                                  padding, dilation)
+    output_padding = _pair(output_padding, "output_padding")
     if any(op < 0 or op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
                          f"than stride {stride} or dilation {dilation}")

@@ -7,7 +7,7 @@ import builtins
 
 from minigan.backend import get_array_module
 from minigan.core import Function, as_tensor
-from minigan.functional.elementwise import exp, log
+from minigan.functional.elementwise import MulMask, exp, log
 from minigan.functional.shape import broadcast_to, normalize_dims, reshape
 
 
@@ -40,7 +40,6 @@ class Max(Function):
         return x.max(axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, gy):
-        from minigan.functional.elementwise import MulMask
         x = self.inputs[0].data
         shape = _kept_shape(x.shape, self.axes)
         hit = x == x.max(axis=self.axes, keepdims=True)

@@ -1,6 +1,8 @@
 """Accuracy and the confusion matrix of a classifier."""
 import numpy as np
 
+from minigan.core import no_grad, tensor
+
 
 def confusion_matrix(labels, predictions, n_classes):
     """counts[i, j] = how many examples of true class i were predicted as j."""
@@ -21,7 +23,6 @@ def accuracy(labels, predictions):
 
 def predict(model, images, batch_size=1000):
     """argmax of ``model`` over batches of ``images`` (evaluation mode, no graph)."""
-    from minigan.core import no_grad, tensor
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
