@@ -165,11 +165,11 @@ def _where(draw):
 
 
 @st.composite
-def _batch_norm(draw):
+def _batch_norm(draw, affine=True):
     n, c = draw(st.integers(2, 4)), draw(st.integers(1, 3))
     spatial = draw(st.sampled_from([(), (2,), (2, 2)]))
     x = draw(values((n, c) + spatial, unique=True))
-    return [x, draw(values((c,))), draw(values((c,)))], {}
+    return [x] + ([draw(values((c,))), draw(values((c,)))] if affine else []), {}
 
 
 @st.composite
@@ -332,6 +332,9 @@ OPS = [
     Op("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
        _batch_norm(),
        lambda x, w, b: _tF().batch_norm(x, None, None, w, b, training=True)),
+    Op("batch_norm_plain", lambda x: F.batch_norm(x, None, None, training=True),
+       _batch_norm(affine=False),
+       lambda x: _tF().batch_norm(x, None, None, training=True)),
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -22,9 +22,29 @@ def test_fused_adam_matches_the_numpy_reference(dtype, tol, weight_decay):
 
 def test_warmup_compiles_every_kernel_for_both_float_dtypes():
     from minigan.backend import conv_kernels as K
+    from minigan.backend import elementwise_kernels as E
     from minigan.backend import warmup
     assert warmup() >= 0
     for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_serial,
-                   K.pool_scatter_parallel):
+                   K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4, 5)])
+def test_leaky_relu_kernels_match_the_numpy_reference(dtype, shape):
+    from minigan.backend import elementwise_kernels as E
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:3] = [0.0, -0.0, np.nan]
+    gy = rng.standard_normal(shape).astype(dtype)
+    for slope in (0.2, 0.0, 1.5):
+        y = E.leaky_relu_numba(x, x.dtype.type(slope))
+        g = E.leaky_relu_grad_numba(x, gy, gy.dtype.type(slope))
+        assert y.dtype == g.dtype == dtype
+        np.testing.assert_array_equal(y, E.leaky_relu_numpy(x, slope))
+        np.testing.assert_array_equal(g, E.leaky_relu_grad_numpy(x, gy, slope))
+    # a non-contiguous view takes the reference path and gives the same numbers
+    v = x[..., ::2] if x.ndim > 1 else x[::2]
+    np.testing.assert_array_equal(E.leaky_relu(v, 0.2), E.leaky_relu_numpy(v, 0.2))

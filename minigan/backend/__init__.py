@@ -58,6 +58,7 @@ def warmup(dtypes=("float32", "float64")):
     import time
 
     from minigan.backend import conv_kernels as K
+    from minigan.backend import elementwise_kernels as E
     from minigan.backend import optim_kernels as O
     start = time.perf_counter()
     for name in dtypes:
@@ -75,4 +76,7 @@ def warmup(dtypes=("float32", "float64")):
             scatter(np.zeros((2, 1, 2, 2), dtype=dt), idx, 4, 4)
         p = np.zeros(3, dtype=dt)
         O.adam_numba(p, p.copy(), p.copy(), p.copy(), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1)
+        for nd in (x, p):                   # the activations of conv and of dense layers
+            E.leaky_relu(nd, 0.2)
+            E.leaky_relu_grad(nd, nd, 0.2)
     return time.perf_counter() - start

@@ -4,6 +4,7 @@ Each is written to be stable for any input: sigmoid and softplus never overflow,
 log-softmax shift by the maximum. Every backward is expressed with minigan ops, so all of them
 have second derivatives (relu's and leaky_relu's are zero away from the kink).
 """
+from minigan.backend import elementwise_kernels as kernels
 from minigan.backend import get_array_module
 from minigan.core import Function, as_tensor
 from minigan.functional.elementwise import MulMask, exp
@@ -27,11 +28,14 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
-        return get_array_module(x).where(x > 0, x, x * self.slope)
+        return kernels.leaky_relu(x, self.slope)
 
     def backward(self, gy):
         x = self.inputs[0].data
-        return MulMask(get_array_module(x).where(x > 0, 1, self.slope).astype(x.dtype))(gy)
+        if self.first_order():
+            return kernels.leaky_relu_grad(x, gy.data, self.slope)
+        return MulMask(kernels.leaky_relu_grad(x, get_array_module(x).ones_like(x),
+                                               self.slope))(gy)
 
 
 class Sigmoid(Function):

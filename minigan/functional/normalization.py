@@ -1,7 +1,61 @@
 """Batch normalisation (Ioffe & Szegedy 2015, eq. in Alg. 1) for (N, C) and (N, C, *) inputs."""
-from minigan.core import as_tensor, no_grad
-from minigan.functional.reduction import mean
+from minigan.backend import get_array_module
+from minigan.core import Function, as_tensor, no_grad
+from minigan.functional.reduction import mean, sum
 from minigan.functional.shape import reshape
+
+
+class BatchNormTrain(Function):
+    """Training-mode batch norm as one node: y = (x - mu) / sqrt(var + eps) [* w + b], with
+    the batch's mean and biased variance per channel (axis 1). Inputs: x, or x, w, b.
+
+    Forward keeps x_hat and 1 / sqrt(var + eps); the first-order backward is the closed form
+    gx = w / sigma * (gy - mean(gy) - x_hat * mean(gy * x_hat)). With ``create_graph`` the
+    same formula is built from minigan ops on the inputs, so second derivatives flow.
+    """
+
+    def __init__(self, axes, shape, eps):
+        self.axes, self.shape, self.eps = axes, shape, eps
+
+    def forward(self, x, w=None, b=None):
+        xp = get_array_module(x)
+        mu = x.mean(axis=self.axes, keepdims=True)
+        d = x - mu
+        var = (d * d).mean(axis=self.axes, keepdims=True)
+        self.mu, self.var = mu.reshape(-1), var.reshape(-1)
+        self.inv = (1 / xp.sqrt(var + self.eps)).astype(x.dtype)
+        d *= self.inv
+        self.xhat = d
+        if w is None:
+            return d.copy()
+        return d * w.reshape(self.shape) + b.reshape(self.shape)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        affine = len(self.inputs) == 3
+        if self.first_order():
+            g, xhat = gy.data, self.xhat
+            gb = g.sum(axis=self.axes, keepdims=True)
+            gw = (g * xhat).sum(axis=self.axes, keepdims=True)
+            scale = self.inv * (self.inputs[1].data.reshape(self.shape) if affine else 1)
+            n = x.data.size // x.shape[1]
+            gx = scale * (g - gb / n - xhat * (gw / n)) if self.needs[0] else None
+            if not affine:
+                return gx
+            return gx, gw.reshape(-1) if self.needs[1] else None, \
+                gb.reshape(-1) if self.needs[2] else None
+        mu = mean(x, self.axes, keepdim=True)
+        d = x - mu
+        inv = (mean(d * d, self.axes, keepdim=True) + self.eps) ** -0.5
+        xhat = d * inv
+        gw = sum(gy * xhat, self.axes, keepdim=True)
+        gb = sum(gy, self.axes, keepdim=True)
+        scale = inv * reshape(self.inputs[1], self.shape) if affine else inv
+        gx = scale * (gy - mean(gy, self.axes, keepdim=True)
+                      - xhat * mean(gy * xhat, self.axes, keepdim=True))
+        if not affine:
+            return gx
+        return gx, reshape(gw, (-1,)), reshape(gb, (-1,))
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
@@ -27,11 +81,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         if n < 2:
             raise ValueError(f"batch_norm in training needs more than one value per channel, "
                              f"got input of shape {x.shape}")
-        mu = mean(x, axes, keepdim=True)
-        d = x - mu
-        v = mean(d * d, axes, keepdim=True)
-        _update(running_mean, running_var, mu.data, v.data, n, momentum)
-        y = d / (v + eps) ** 0.5
+        affine = [as_tensor(t) for t in (weight, bias)] if weight is not None and \
+            bias is not None else []
+        fn = BatchNormTrain(axes, shape, eps)
+        y = fn(x, *affine)
+        _update(running_mean, running_var, fn.mu, fn.var, n, momentum)
+        if affine:
+            return y
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval needs running_mean and running_var")
