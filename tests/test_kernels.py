@@ -25,7 +25,8 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
     from minigan.backend import elementwise_kernels as E
     from minigan.backend import warmup
     assert warmup() >= 0
-    for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_serial,
+    for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_parallel,
+                   K.max_pool_2x2_serial,
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
@@ -48,3 +49,17 @@ def test_leaky_relu_kernels_match_the_numpy_reference(dtype, shape):
     # a non-contiguous view takes the reference path and gives the same numbers
     v = x[..., ::2] if x.ndim > 1 else x[::2]
     np.testing.assert_array_equal(E.leaky_relu(v, 0.2), E.leaky_relu_numpy(v, 0.2))
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 5, 7), (2, 3, 8, 8)])
+def test_unrolled_2x2_max_pool_matches_the_reference_with_ties_and_odd_sizes(shape):
+    from minigan.backend import conv_kernels as K
+    rng = np.random.default_rng(3)
+    oh, ow = shape[2] // 2, shape[3] // 2
+    distinct = rng.permutation(int(np.prod(shape))).reshape(shape) - 50.0
+    ties = rng.integers(-1, 1, size=shape).astype(np.float32)    # many equal maxima
+    for x in (distinct, ties, np.full(shape, -3.0)):
+        v, i = K.max_pool_2x2_serial(x, oh, ow)
+        ref_v, ref_i = K.max_pool_numpy(x, 2, 2, 2, 2, 0, 0, oh, ow)
+        np.testing.assert_array_equal(v, ref_v)
+        np.testing.assert_array_equal(i, ref_i)

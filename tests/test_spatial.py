@@ -51,9 +51,13 @@ def test_max_pool_kernels_agree_with_the_reference(g):
         np.testing.assert_array_equal(v, ref_v)
         np.testing.assert_array_equal(i, ref_i)
     if (sh, sw, ph, pw) == (kh, kw, 0, 0):
-        v, i = K.max_pool_tiled_serial(x, kh, kw, oh, ow)
-        np.testing.assert_array_equal(v, ref_v)
-        np.testing.assert_array_equal(i, ref_i)
+        tiled = [K.max_pool_tiled_serial, K.max_pool_tiled_parallel]
+        if (kh, kw) == (2, 2):
+            tiled.append(lambda x, kh, kw, oh, ow: K.max_pool_2x2_serial(x, oh, ow))
+        for kernel in tiled:
+            v, i = kernel(x, kh, kw, oh, ow)
+            np.testing.assert_array_equal(v, ref_v)
+            np.testing.assert_array_equal(i, ref_i)
     gy = np.random.default_rng(2).standard_normal(ref_v.shape)
     ref = K.pool_scatter_numpy(gy, ref_i, h, w)
     for kernel in (K.pool_scatter_serial, K.pool_scatter_parallel):
@@ -75,7 +79,10 @@ def test_parallel_kernels_have_no_race_with_two_threads():
         gy = rng.standard_normal((4, 3, 11, 11))
         _, idx = K.max_pool_numpy(x, 2, 2, 1, 1, 0, 0, 11, 11)
         sref = K.pool_scatter_numpy(gy, idx, 12, 12)
+        tref = K.max_pool_numpy(x, 2, 2, 2, 2, 0, 0, 6, 6)
         for _ in range(50):
+            for a, b in zip(K.max_pool_tiled_parallel(x, 2, 2, 6, 6), tref):
+                assert np.array_equal(a, b)
             assert np.allclose(K.col2im_parallel(cols, 4, 3, 12, 12, *args), ref)
             assert np.array_equal(K.im2col_parallel(x, *args), cols)
             assert np.allclose(K.pool_scatter_parallel(gy, idx, 12, 12), sref)

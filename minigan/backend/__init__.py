@@ -71,7 +71,9 @@ def warmup(dtypes=("float32", "float64")):
             col2im(cols, 2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
         for pool in (K.max_pool_serial, K.max_pool_parallel):
             _, idx = pool(x, 2, 2, 2, 2, 0, 0, 2, 2)
-        K.max_pool_tiled_serial(x, 2, 2, 2, 2)
+        for tiled in (K.max_pool_tiled_serial, K.max_pool_tiled_parallel):
+            tiled(x, 2, 2, 2, 2)
+        K.max_pool_2x2_serial(x, 2, 2)
         for scatter in (K.pool_scatter_serial, K.pool_scatter_parallel):
             scatter(np.zeros((2, 1, 2, 2), dtype=dt), idx, 4, 4)
         p = np.zeros(3, dtype=dt)

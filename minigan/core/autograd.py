@@ -105,10 +105,16 @@ def _fit(gx, x):
     return gx
 
 
+def _is_view(data):
+    """True if ``data`` may share memory with another array. Arrays a Numba kernel allocated
+    have a Numba MemInfo as their base; they are fresh, not views."""
+    return data.base is not None and type(data.base).__name__ != "_MemInfo"
+
+
 def _accumulate_leaf(t, g, owned):
     if t.grad is None:
         data = g.data
-        if id(data) in owned or data.base is not None or not data.flags.writeable:
+        if id(data) in owned or _is_view(data) or not data.flags.writeable:
             g = _Copy()(g)
         owned.add(id(g.data))
         t.grad = g
