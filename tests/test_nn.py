@@ -119,3 +119,46 @@ def test_sequential_and_repr():
     assert s(mg.tensor(np.ones((5, 2)))).shape == (5, 3)
     with pytest.raises(TypeError, match="item 0"):
         nn.Sequential(lambda x: x)
+
+
+@pytest.mark.parametrize("act", [nn.ReLU, lambda: nn.LeakyReLU(0.2), lambda: nn.LeakyReLU(-0.5)])
+@pytest.mark.parametrize("shape", [(6, 3), (2, 4, 3)])
+def test_sequential_fuses_linear_and_activation_without_changing_the_numbers(act, shape):
+    mg.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 7, dtype=np.float64), act(),
+                        nn.Linear(7, 2, dtype=np.float64), act())
+    x = mg.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    fused = net(x)
+    fused.sum().backward()
+    got = [x.grad.data] + [p.grad.data for p in net.parameters()]
+    x.grad = None
+    net.zero_grad()
+    unfused = x
+    for m in net:                       # the modules one by one: no fusion
+        unfused = m(unfused)
+    unfused.sum().backward()
+    want = [x.grad.data] + [p.grad.data for p in net.parameters()]
+    np.testing.assert_allclose(fused.data, unfused.data, rtol=1e-13, atol=1e-13)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_fused_linear_activation_passes_first_and_second_order_gradcheck(slope):
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((5, 3)), rng.standard_normal((4, 3))
+    b = rng.standard_normal(4)
+    pre = x @ w.T + b
+    b += np.where(np.abs(pre).min(0) < 0.05, 0.1, 0.0)    # keep away from the kink
+    assert np.abs(x @ w.T + b).min() > 0.01 and (x @ w.T + b < 0).any()
+
+    def f(x, w, b):
+        return mg.functional.linear(x, w, b, negative_slope=slope)
+    args = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert mg.gradcheck(f, args)
+    assert mg.gradgradcheck(f, args)
+
+
+def test_fused_linear_rejects_a_negative_slope():
+    with pytest.raises(ValueError, match="negative_slope must be >= 0, got -0.1"):
+        mg.functional.linear(np.ones((2, 3)), np.ones((4, 3)), negative_slope=-0.1)

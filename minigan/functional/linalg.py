@@ -1,5 +1,8 @@
 """Matrix products (kept in BLAS / cuBLAS) and the affine map of a Linear layer."""
-from minigan.core import Function, as_tensor
+from minigan.backend import elementwise_kernels as kernels
+from minigan.backend import get_array_module
+from minigan.core import Function, Tensor, as_tensor
+from minigan.functional.elementwise import MulMask
 from minigan.functional.reduction import sum
 from minigan.functional.shape import reshape, sum_to, transpose
 
@@ -52,21 +55,55 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
+        return self._grads(gy.data if self.first_order() else gy)
+
+    def _grads(self, g):
+        """The three gradients from the gradient g of x W^T + b (an array on the first-order
+        path, a Tensor when building a graph)."""
         x, w = self.inputs[:2]
-        if self.first_order():
-            g = gy.data
+        if not isinstance(g, Tensor):
             return ((g @ w.data) if self.needs[0] else None,
                     (g.T @ x.data) if self.needs[1] else None,
                     (g.sum(0) if self.needs[2] else None) if len(self.inputs) == 3 else None)
-        gx = matmul(gy, w) if self.needs[0] else None
-        gw = matmul(transpose(gy), x) if self.needs[1] else None
+        gx = matmul(g, w) if self.needs[0] else None
+        gw = matmul(transpose(g), x) if self.needs[1] else None
         if len(self.inputs) == 2:
             return gx, gw
-        return gx, gw, (sum(gy, 0) if self.needs[2] else None)
+        return gx, gw, (sum(g, 0) if self.needs[2] else None)
 
 
-def linear(x, weight, bias=None):
-    """The affine map ``x @ weight.T + bias``. x: (*, in), weight: (out, in), bias: (out,)."""
+class LinearAct(Linear):
+    """relu(x W^T + b) (slope 0) or leaky_relu(x W^T + b, slope), slope >= 0, as one node:
+    one Function call and one backward step instead of two. The output's sign is the
+    pre-activation's, so the saved output gives the activation's derivative."""
+
+    save_output = True
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x, w, b=None):
+        y = Linear.forward(self, x, w, b)
+        if self.slope == 0:
+            return get_array_module(y).maximum(y, 0, out=y)
+        return kernels.leaky_relu(y, self.slope)
+
+    def backward(self, gy):
+        y = self.y
+        if self.first_order():
+            g = gy.data
+            return self._grads(g * (y > 0) if self.slope == 0 else
+                               kernels.leaky_relu_grad(y, g, self.slope))
+        mask = kernels.leaky_relu_grad(y, get_array_module(y).ones_like(y), self.slope)
+        return self._grads(MulMask(mask)(gy))
+
+
+def linear(x, weight, bias=None, negative_slope=None):
+    """The affine map ``x @ weight.T + bias``. x: (*, in), weight: (out, in), bias: (out,).
+
+    With ``negative_slope`` (>= 0) the result goes through leaky_relu with that slope (relu
+    for 0) in the same node: the numbers of ``leaky_relu(linear(x, w, b), s)``, faster.
+    """
     x, weight = as_tensor(x), as_tensor(weight)
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
@@ -77,5 +114,11 @@ def linear(x, weight, bias=None):
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias of shape {bias.shape}, expected ({weight.shape[0]},)")
         args += (bias,)
-    y = Linear()(*args)
+    if negative_slope is None:
+        fn = Linear()
+    elif negative_slope >= 0:
+        fn = LinearAct(float(negative_slope))
+    else:
+        raise ValueError(f"linear: negative_slope must be >= 0, got {negative_slope}")
+    y = fn(*args)
     return y if x.ndim == 2 else reshape(y, x.shape[:-1] + (weight.shape[0],))

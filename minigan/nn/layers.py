@@ -53,8 +53,16 @@ class Sequential(Module):
             setattr(self, str(i), m)
 
     def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
+        mods = list(self._modules.values())
+        i = 0
+        while i < len(mods):
+            slope = _fused_slope(mods[i], mods[i + 1]) if i + 1 < len(mods) else None
+            if slope is None:
+                x = mods[i](x)
+                i += 1
+            else:                  # Linear then (Leaky)ReLU: one node, the same numbers
+                x = F.linear(x, mods[i].weight, mods[i].bias, negative_slope=slope)
+                i += 2
         return x
 
     def __getitem__(self, i):
@@ -65,6 +73,18 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+def _fused_slope(m, nxt):
+    """The slope for F.linear(..., negative_slope) if ``m`` then ``nxt`` can run as one node
+    (exactly a Linear then a ReLU or a LeakyReLU with slope >= 0), else None."""
+    if type(m) is not Linear:
+        return None
+    if type(nxt) is ReLU:
+        return 0.0
+    if type(nxt) is LeakyReLU and nxt.negative_slope >= 0:
+        return nxt.negative_slope
+    return None
 
 
 class ReLU(Module):
