@@ -57,11 +57,14 @@ class GANTrainer:
         return discriminator_loss(*self._d_logits(real, fake))
 
     def _g_loss(self, fake):
-        self.D.requires_grad_(False)            # D's weight gradients are not needed here
+        params = [p for p in self.D.parameters() if p.requires_grad]
+        for p in params:                        # D's weight gradients are not needed here
+            p.requires_grad = False
         try:
             return generator_loss(self.D(fake), self.loss)
         finally:
-            self.D.requires_grad_(True)
+            for p in params:
+                p.requires_grad = True
 
     def d_step(self):
         """One discriminator update; G is only evaluated (no graph, no gradients)."""
