@@ -331,7 +331,7 @@ def pool_scatter_parallel(gy, idx, h, w):
 
 # --- dispatch: each choice below was measured on the 2-core machines (python -m
 # benchmarks.spatial, and timing each kernel on the thesis's shapes) ----------------------
-COL2IM_PARALLEL_MIN = 1 << 16
+COL2IM_PARALLEL_MIN = 1 << 23
 # Pooling: with the workqueue threading layer (see minigan/_runtime.py) a parallel launch
 # costs ~0.1-0.2 ms, so the parallel kernels only pay from ~0.5M elements on (scatter on
 # (100, 16, 28, 28): 0.59 -> 0.44 ms; on (64, 32, 14, 14): 0.19 -> 0.33 ms).
@@ -349,9 +349,11 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 
 def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    # Measured (ms; NumPy's kh * kw strided += / Numba serial / parallel): DCGAN 7 -> 14,
-    # 3.2M entries: 5.43 / 2.37 / 1.32; CNN layer 2, 7.8M: 8.64 / 4.53 / 2.10; CNN layer 1,
-    # 2.0M: 0.76 / 0.30 / 0.16; DCGAN D's 28 -> 14 input gradient, 0.2M: 0.16 / 0.08 / 0.04.
+    # Measured (ms; NumPy's kh * kw strided += / Numba serial / parallel), each kernel alone:
+    # DCGAN 7 -> 14, 3.2M entries: 5.43 / 2.37 / 1.32; CNN layer 1, 2.0M: 0.76 / 0.30 / 0.16.
+    # But inside a DCGAN turn, between OpenBLAS's GEMMs, the parallel kernel lost (median
+    # turn: serial 80.9 ms, parallel from 2M entries 84.9, from 64k 88.9): its threads wait
+    # for cores that OpenBLAS's have just held. So parallel only for very large inputs.
     if not _numba_ok(cols):
         return col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     cols = np.ascontiguousarray(cols)
