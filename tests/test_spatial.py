@@ -192,3 +192,62 @@ def test_batchnorm_matches_pytorch_in_training_and_eval_over_several_steps(dims,
             np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-12)
+
+
+@st.composite
+def _stride1_conv(draw):
+    """Stride-1, dilation-1 geometry: the kind the row-matrix path serves."""
+    n, cin, cout = draw(st.integers(2, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    p = tuple(draw(st.integers(0, ki - 1)) for ki in k)
+    size = tuple(ki - 2 * pi + draw(st.integers(0, 4)) for ki, pi in zip(k, p))
+    return (n, cin) + tuple(max(1, v) for v in size), (cout, cin) + k, p
+
+
+def _conv_results(x, w, p, transposed):
+    tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+    op = F.conv_transpose2d if transposed else F.conv2d
+    y = op(tx, tw, padding=p)
+    (y * mg.tensor(np.cos(np.arange(y.data.size)).reshape(y.shape))).sum().backward()
+    return y.data, tx.grad.data, tw.grad.data
+
+
+@given(_stride1_conv(), st.booleans())
+def test_the_row_matrix_path_gives_the_im2col_paths_numbers(geometry, transposed):
+    from minigan.functional import conv
+    xs, ws, p = geometry
+    rng = np.random.default_rng(5)
+    if transposed:          # a transposed conv's input has the conv's output shape
+        ws = (ws[1], ws[0]) + ws[2:]
+        xs = xs[:1] + (ws[0],) + tuple(max(1, v + 2 * pi - k + 1) for v, pi, k in
+                                       zip(xs[2:], p, ws[2:]))
+        p = tuple(min(pi, k - 1) for pi, k in zip(p, ws[2:]))
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    old = conv.ROWS_MIN_INNER
+    try:
+        conv.ROWS_MIN_INNER = 1                  # rows wherever the geometry allows
+        rows = _conv_results(x, w, p, transposed)
+        conv.ROWS_MIN_INNER = 10 ** 9            # im2col everywhere
+        cols = _conv_results(x, w, p, transposed)
+    finally:
+        conv.ROWS_MIN_INNER = old
+    for a, b in zip(rows, cols):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_the_row_matrix_path_passes_gradcheck_and_gradgradcheck():
+    from minigan.functional import conv
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
+    args = [mg.tensor(a, requires_grad=True) for a in (x, w)]
+    assert conv._rows_fit(x, 2, conv._Geometry(3, 2, (1, 1), (1, 1), (1, 1), 5, 4)) is False
+    old, conv.ROWS_MIN_INNER = conv.ROWS_MIN_INNER, 1
+    try:
+        assert conv._rows_fit(x, 2, conv._Geometry(3, 2, (1, 1), (1, 1), (1, 1), 5, 4))
+        for op in (lambda x, w: F.conv2d(x, w, padding=1),
+                   lambda x, w: F.conv_transpose2d(F.conv2d(x, w, padding=1), w,
+                                                   padding=1)):
+            assert mg.gradcheck(op, args)
+            assert mg.gradgradcheck(op, args)
+    finally:
+        conv.ROWS_MIN_INNER = old

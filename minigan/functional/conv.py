@@ -39,11 +39,66 @@ class _Geometry:
 
 
 def _conv_forward(x, w, g):
-    """(y, the im2col matrix of x) — the latter serves the weight gradient."""
+    """(y, weight_grad): weight_grad(gy) gives the weight gradient from the output's
+    gradient, reusing what the forward built from x (its im2col or row matrix)."""
+    if _rows_fit(x, w.shape[3], g):
+        r = _rows(x, w.shape[3], g.ph, g.pw, g.ow)
+        return (_rows_conv(r, w, x.shape[0], x.shape[2] + 2 * g.ph, g.oh, g.ow),
+                lambda gy: _rows_weight_grad(r, gy, w.shape, x.shape[2] + 2 * g.ph))
     n = x.shape[0]
     cols = im2col(x, *g.args())
     y = w.reshape(w.shape[0], -1) @ cols
-    return y.reshape(w.shape[0], n, g.oh, g.ow).transpose(1, 0, 2, 3).copy(), cols
+    return (y.reshape(w.shape[0], n, g.oh, g.ow).transpose(1, 0, 2, 3).copy(),
+            lambda gy: _weight_grad(cols, gy, w.shape))
+
+
+# --- stride 1: row matrices instead of im2col -------------------------------------------------
+# im2col copies x kh * kw times; for stride 1 the kernel's rows can instead be shifts of one
+# matrix R[(c, j), (n, y, ox)] = x_padded[n, c, y, ox + j] over *all* padded rows y (kw
+# copies): output row oy of kernel row i reads R's columns of row y = oy + i. One GEMM of the
+# kernel rows stacked, (kh C_out, C_in kw) @ R, then kh shifted adds. Measured on the thesis's
+# (100, 16, 14, 14) 16x5x5 layer: forward 6.5 -> 3.4 ms, input gradient 6.4 -> 3.3 ms, weight
+# gradient 2.2 -> 2.7 ms, buffer 31 -> 8 MB; with C_in kw small (the 1-channel first layer)
+# the GEMM's inner size is too short and im2col wins, hence ROWS_MIN_INNER.
+ROWS_MIN_INNER = 24
+
+
+def _rows_fit(x, kw, g):
+    return ((g.sh, g.sw, g.dh, g.dw) == (1, 1, 1, 1) and x.shape[1] * kw >= ROWS_MIN_INNER
+            and isinstance(x, np.ndarray))
+
+
+def _rows(x, kw, ph, pw, ow):
+    n, c, h, wd = x.shape
+    xp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + wd] = x.transpose(1, 0, 2, 3)
+    r = np.empty((c, kw) + xp.shape[1:3] + (ow,), dtype=x.dtype)
+    for j in range(kw):
+        r[:, j] = xp[:, :, :, j:j + ow]
+    return r.reshape(c * kw, -1)
+
+
+def _rows_conv(r, w, n, hp, oh, ow):
+    co, _, kh, _ = w.shape
+    z = (w.transpose(2, 0, 1, 3).reshape(kh * co, -1) @ r).reshape(kh, co, n, hp, ow)
+    y = np.empty((n, co, oh, ow), dtype=r.dtype)
+    yt = y.transpose(1, 0, 2, 3)
+    yt[...] = z[0, :, :, :oh]
+    for i in range(1, kh):
+        yt += z[i, :, :, i:i + oh]
+    return y
+
+
+def _rows_weight_grad(r, gy, wshape, hp):
+    """dW[o, c, i, j] = sum over (n, oy, ox) of gy[n, o, oy, ox] R[(c, j), (n, oy + i, ox)]:
+    gy placed at row offset i for each kernel row i, then one GEMM against R."""
+    n, co, oh, ow = gy.shape
+    _, c, kh, kw = wshape
+    g = np.zeros((kh, co, n, hp, ow), dtype=gy.dtype)
+    for i in range(kh):
+        g[i, :, :, i:i + oh] = gy.transpose(1, 0, 2, 3)
+    d = g.reshape(kh * co, -1) @ r.T
+    return np.ascontiguousarray(d.reshape(kh, co, c, kw).transpose(1, 2, 0, 3))
 
 
 def _input_grad(gy, w, g):
@@ -80,14 +135,14 @@ class Conv2d(Function):
         self.g = g
 
     def forward(self, x, w):
-        y, self.cols = _conv_forward(x, w, self.g)
+        y, self.weight_grad = _conv_forward(x, w, self.g)
         return y
 
     def backward(self, gy):
         x, w = self.inputs
         if self.first_order():     # reuse the forward's im2col instead of recomputing it
             gx = _input_grad(gy.data, w.data, self.g) if self.needs[0] else None
-            return gx, _weight_grad(self.cols, gy.data, w.shape) if self.needs[1] else None
+            return gx, self.weight_grad(gy.data) if self.needs[1] else None
         gx = ConvTranspose2d(self.g)(gy, w) if self.needs[0] else None
         gw = ConvWeightGrad(self.g, w.shape)(x, gy) if self.needs[1] else None
         return gx, gw
@@ -105,8 +160,8 @@ class ConvTranspose2d(Function):
     def backward(self, gy):
         x, w = self.inputs
         if self.first_order():     # one im2col of gy serves both gradients
-            y, cols = _conv_forward(gy.data, w.data, self.g)
-            gw = _weight_grad(cols, x.data, w.shape) if self.needs[1] else None
+            y, weight_grad = _conv_forward(gy.data, w.data, self.g)
+            gw = weight_grad(x.data) if self.needs[1] else None
             return (y if self.needs[0] else None), gw
         gx = Conv2d(self.g)(gy, w) if self.needs[0] else None
         gw = ConvWeightGrad(self.g, w.shape)(gy, x) if self.needs[1] else None
@@ -122,7 +177,11 @@ class ConvWeightGrad(Function):
         self.g, self.wshape = g, wshape
 
     def forward(self, inp, grad):
-        return _weight_grad(im2col(inp, *self.g.args()), grad, self.wshape)
+        g = self.g
+        if _rows_fit(inp, self.wshape[3], g):
+            return _rows_weight_grad(_rows(inp, self.wshape[3], g.ph, g.pw, g.ow), grad,
+                                     self.wshape, inp.shape[2] + 2 * g.ph)
+        return _weight_grad(im2col(inp, *g.args()), grad, self.wshape)
 
     def backward(self, gw):
         inp, grad = self.inputs
