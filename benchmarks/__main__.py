@@ -77,7 +77,11 @@ def machine():
     except (OSError, StopIteration):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "numba": numba.__version__, "torch": torch.__version__}
+            "numpy": np.__version__, "numba": numba.__version__, "torch": torch.__version__,
+            # which SIMD each library's matrix kernels use: OpenBLAS's choice can be forced by
+            # OPENBLAS_CORETYPE (Haswell = AVX2); PyTorch's oneDNN picks its own
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "auto"),
+            "torch_simd": torch.backends.cpu.get_cpu_capability()}
 
 
 def run(quick):
@@ -108,6 +112,8 @@ def report(result):
     m = result["machine"]
     print(f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
           f"Numba {m['numba']}, PyTorch {m['torch']} (2 threads)")
+    print(f"matrix kernels: OpenBLAS core type {m['openblas_coretype']}, PyTorch "
+          f"{m['torch_simd']}")
     print(f"{'workload (forward + backward)':46} {'minigan ms':>10} {'torch ms':>9} "
           f"{'ratio':>6} {'target':>7}")
     for r in result["rows"]:
