@@ -22,15 +22,21 @@ def adam_numpy(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
     p -= step_size * (m / denom)
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, error_model="numpy")
 def adam_numba(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
-    step_size = lr / (1 - b1 ** step)
-    bc2 = math.sqrt(1 - b2 ** step)
+    # Every constant in the arrays' precision: with float64 scalars the loop ran in mixed
+    # precision and did not vectorize (Adam over 0.8M float32 parameters: 2.5 -> 0.16 ms).
+    t = p.dtype.type
+    step_size, bc2 = t(lr / (1 - b1 ** step)), t(math.sqrt(1 - b2 ** step))
+    b1, b2, eps, wd = t(b1), t(b2), t(eps), t(weight_decay)
+    c1, c2 = t(1) - b1, t(1) - b2
     for i in range(p.size):
-        gi = g[i] + weight_decay * p[i]
-        m[i] = b1 * m[i] + (1 - b1) * gi
-        v[i] = b2 * v[i] + (1 - b2) * (gi * gi)
-        p[i] -= step_size * (m[i] / (math.sqrt(v[i]) / bc2 + eps))
+        gi = g[i] + wd * p[i]
+        mi = b1 * m[i] + c1 * gi
+        vi = b2 * v[i] + c2 * (gi * gi)
+        m[i] = mi
+        v[i] = vi
+        p[i] -= step_size * (mi / (np.sqrt(vi) / bc2 + eps))
 
 
 def adam_update(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
