@@ -26,3 +26,18 @@ def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):
     assert len(saved["rows"]) == 10 and saved["quick"]
     assert {"cold_cache_s", "warm_cache_s"} <= set(saved["cold_start"])
     assert "DCGAN turn" in capsys.readouterr().out
+
+
+def test_importing_the_benchmarks_applies_minigans_process_settings_before_numpy():
+    # with NumPy first, OpenBLAS's idle threads spin and slow PyTorch down: an unfair race
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT",
+                                                            "NUMBA_THREADING_LAYER")}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import os, benchmarks, numpy; "
+            "print(os.environ['OPENBLAS_THREAD_TIMEOUT'], os.environ['NUMBA_THREADING_LAYER'])")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(env, PYTHONPATH=root),
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["4", "workqueue"], out.stderr[-1000:]
