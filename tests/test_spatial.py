@@ -37,6 +37,13 @@ def test_im2col_and_col2im_kernels_agree_with_the_reference(g, dtype):
     back = K.col2im_numpy(ref, *g["x"], *args)
     for kernel in (K.col2im_serial, K.col2im_parallel):
         np.testing.assert_allclose(kernel(ref, *g["x"], *args), back, rtol=1e-6, atol=1e-6)
+    n, c = g["x"][:2]                   # the channels-last layout of the same columns
+    cols_t = ref.reshape(c, args[0], args[1], n, -1).transpose(3, 4, 1, 2, 0).reshape(
+        n * args[-2] * args[-1], -1)
+    back_t = back.transpose(0, 2, 3, 1)
+    for kernel in (K.col2im_nhwc_numpy, K.col2im_nhwc_serial, K.col2im_nhwc_parallel):
+        np.testing.assert_allclose(kernel(np.ascontiguousarray(cols_t), *g["x"], *args),
+                                   back_t, rtol=1e-6, atol=1e-6)
 
 
 @given(st.one_of(pool_geometry(), pool_geometry(tiled=True)))
@@ -80,7 +87,11 @@ def test_parallel_kernels_have_no_race_with_two_threads():
         _, idx = K.max_pool_numpy(x, 2, 2, 1, 1, 0, 0, 11, 11)
         sref = K.pool_scatter_numpy(gy, idx, 12, 12)
         tref = K.max_pool_numpy(x, 2, 2, 2, 2, 0, 0, 6, 6)
+        cols_t = np.ascontiguousarray(cols.reshape(3, 3, 3, 4, 144).transpose(3, 4, 1, 2, 0)
+                                      .reshape(4 * 144, 27))
+        tback = ref.transpose(0, 2, 3, 1)
         for _ in range(50):
+            assert np.allclose(K.col2im_nhwc_parallel(cols_t, 4, 3, 12, 12, *args), tback)
             for a, b in zip(K.max_pool_tiled_parallel(x, 2, 2, 6, 6), tref):
                 assert np.array_equal(a, b)
             assert np.allclose(K.col2im_parallel(cols, 4, 3, 12, 12, *args), ref)
@@ -251,3 +262,25 @@ def test_the_row_matrix_path_passes_gradcheck_and_gradgradcheck():
             assert mg.gradgradcheck(op, args)
     finally:
         conv.ROWS_MIN_INNER = old
+
+
+@given(conv_geometry(transposed=True))
+def test_the_channels_last_transposed_conv_gives_the_nchw_paths_numbers(g):
+    from minigan.functional import conv
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal(g["x"]), rng.standard_normal(g["w"])
+    kw = dict(stride=g["stride"], padding=g["padding"], dilation=g["dilation"],
+              output_padding=g["output_padding"])
+    results = []
+    old = conv.NHWC_MIN_CHANNELS
+    try:
+        for threshold in (1, 10 ** 9):          # channels-last everywhere, then nowhere
+            conv.NHWC_MIN_CHANNELS = threshold
+            tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+            y = F.conv_transpose2d(tx, tw, **kw)
+            (y * mg.tensor(np.sin(np.arange(y.data.size)).reshape(y.shape))).sum().backward()
+            results.append((y.data, tx.grad.data, tw.grad.data))
+    finally:
+        conv.NHWC_MIN_CHANNELS = old
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -39,6 +39,15 @@ def col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return np.ascontiguousarray(xp[:, :, ph:ph + h, pw:pw + w])
 
 
+def col2im_nhwc_numpy(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """col2im for the transposed layout: cols_t (N * OH * OW, kh * kw * C), row (n, oy, ox),
+    column (i, j, c); returns (N, H, W, C)."""
+    cols = cols_t.reshape(n, oh, ow, kh, kw, c).transpose(5, 3, 4, 0, 1, 2)
+    x = col2im_numpy(cols.reshape(c * kh * kw, -1), n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw,
+                     oh, ow)
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+
+
 def max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow):
     """(values, flat argmax index into each H*W plane); ties go to the first in scan order."""
     n, c, h, w = x.shape
@@ -146,6 +155,28 @@ def _col2im_plane(cf, x, acc, b, ci, L, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                     x[b, ci, r + m * sh, t + q * sw] = acc[m, q]
 
 
+@numba.njit(cache=True, inline="always", boundscheck=False, error_model="numpy")
+def _col2im_nhwc_sample(cols_t, x, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Add sample b's rows of cols_t into x[b] (H, W, C): each tap adds a run of C contiguous
+    values into a run of C contiguous values, which vectorizes when C is large."""
+    h, w, c = x.shape[1], x.shape[2], x.shape[3]
+    for oy in range(oh):
+        for ox in range(ow):
+            row = cols_t[(b * oh + oy) * ow + ox]
+            for i in range(kh):
+                y = oy * sh - ph + i * dh
+                if y < 0 or y >= h:
+                    continue
+                for j in range(kw):
+                    xx = ox * sw - pw + j * dw
+                    if xx < 0 or xx >= w:
+                        continue
+                    dst = x[b, y, xx]
+                    src = row[(i * kw + j) * c:(i * kw + j + 1) * c]
+                    for k in range(c):
+                        dst[k] += src[k]
+
+
 @numba.njit(cache=True, inline="always")
 def _max_pool_plane(x, out, idx, b, ci, kh, kw, sh, sw, ph, pw, oh, ow):
     h, w = x.shape[2], x.shape[3]
@@ -219,6 +250,22 @@ def col2im_parallel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
         acc = np.empty(((h + sh - 1) // sh, (w + sw - 1) // sw), dtype=cols.dtype)
         _col2im_plane(cf, x, acc, p // c, p % c, cols.shape[1], kh, kw, sh, sw, ph, pw, dh,
                       dw, oh, ow)
+    return x
+
+
+@numba.njit(cache=True)
+def col2im_nhwc_serial(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    x = np.zeros((n, h, w, c), dtype=cols_t.dtype)
+    for b in range(n):
+        _col2im_nhwc_sample(cols_t, x, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return x
+
+
+@numba.njit(cache=True, parallel=True)
+def col2im_nhwc_parallel(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    x = np.zeros((n, h, w, c), dtype=cols_t.dtype)
+    for b in prange(n):                    # each iteration owns sample b
+        _col2im_nhwc_sample(cols_t, x, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return x
 
 
@@ -359,6 +406,15 @@ def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     cols = np.ascontiguousarray(cols)
     kernel = col2im_parallel if cols.size >= COL2IM_PARALLEL_MIN else col2im_serial
     return kernel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def col2im_nhwc(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    if not _numba_ok(cols_t):
+        return col2im_nhwc_numpy(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    cols_t = np.ascontiguousarray(cols_t)
+    kernel = col2im_nhwc_parallel if cols_t.size >= COL2IM_PARALLEL_MIN else \
+        col2im_nhwc_serial
+    return kernel(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):

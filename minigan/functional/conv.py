@@ -8,7 +8,7 @@ double backprop works through all of them.
 """
 import numpy as np
 
-from minigan.backend.conv_kernels import col2im, im2col
+from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col
 from minigan.core import Function, as_tensor
 from minigan.functional.shape import reshape
 
@@ -122,9 +122,22 @@ def _weight_grad(cols, grad, wshape):
     return (gm @ cols.T).reshape(wshape)
 
 
+# The transposed convolution's scatter-add is fastest channels-last when C_out is large
+# enough to fill vector registers: (N*OH*OW, C_in) @ (C_in, kh*kw*C_out), then each tap adds
+# C_out contiguous values (DCGAN 7 -> 14, 128 -> 64 channels: 6.0 -> 4.1 ms; D's input
+# gradients 2.1 -> 1.1 and 1.5 -> 0.7 ms). With C_out = 1 the NCHW kernel wins (0.2 vs 0.5).
+NHWC_MIN_CHANNELS = 16
+
+
 def _conv_transpose_forward(x, w, g):
     """x: (N, C_in, oh, ow) -> (N, C_out, h, w); w: (C_in, C_out, kh, kw)."""
     n, cin = x.shape[:2]
+    cout, kh, kw = w.shape[1:]
+    if cout >= NHWC_MIN_CHANNELS and isinstance(x, np.ndarray):
+        cols_t = x.transpose(0, 2, 3, 1).reshape(-1, cin) @ w.transpose(0, 2, 3, 1).reshape(
+            cin, -1)
+        y = col2im_nhwc(cols_t, n, cout, g.h, g.w, *g.args())
+        return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
     xm = x.transpose(1, 0, 2, 3).reshape(cin, -1)
     cols = w.reshape(cin, -1).T @ xm
     return col2im(cols, n, w.shape[1], g.h, g.w, *g.args())
