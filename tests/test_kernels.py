@@ -27,6 +27,7 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
     assert warmup() >= 0
     for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_parallel,
                    K.max_pool_2x2_serial, K.col2im_nhwc_serial, K.col2im_nhwc_parallel,
+                   K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds

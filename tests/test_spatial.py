@@ -44,6 +44,9 @@ def test_im2col_and_col2im_kernels_agree_with_the_reference(g, dtype):
     for kernel in (K.col2im_nhwc_numpy, K.col2im_nhwc_serial, K.col2im_nhwc_parallel):
         np.testing.assert_allclose(kernel(np.ascontiguousarray(cols_t), *g["x"], *args),
                                    back_t, rtol=1e-6, atol=1e-6)
+    x_t = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    for kernel in (K.im2col_nhwc_numpy, K.im2col_nhwc_serial, K.im2col_nhwc_parallel):
+        np.testing.assert_array_equal(kernel(x_t, *args), cols_t)
 
 
 @given(st.one_of(pool_geometry(), pool_geometry(tiled=True)))
@@ -90,8 +93,10 @@ def test_parallel_kernels_have_no_race_with_two_threads():
         cols_t = np.ascontiguousarray(cols.reshape(3, 3, 3, 4, 144).transpose(3, 4, 1, 2, 0)
                                       .reshape(4 * 144, 27))
         tback = ref.transpose(0, 2, 3, 1)
+        x_t = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
         for _ in range(50):
             assert np.allclose(K.col2im_nhwc_parallel(cols_t, 4, 3, 12, 12, *args), tback)
+            assert np.array_equal(K.im2col_nhwc_parallel(x_t, *args), cols_t)
             for a, b in zip(K.max_pool_tiled_parallel(x, 2, 2, 6, 6), tref):
                 assert np.array_equal(a, b)
             assert np.allclose(K.col2im_parallel(cols, 4, 3, 12, 12, *args), ref)
@@ -264,23 +269,26 @@ def test_the_row_matrix_path_passes_gradcheck_and_gradgradcheck():
         conv.ROWS_MIN_INNER = old
 
 
-@given(conv_geometry(transposed=True))
-def test_the_channels_last_transposed_conv_gives_the_nchw_paths_numbers(g):
+@given(st.booleans().flatmap(lambda t: st.tuples(st.just(t), conv_geometry(transposed=t))))
+def test_the_channels_last_paths_give_the_nchw_paths_numbers(drawn):
     from minigan.functional import conv
+    transposed, g = drawn
     rng = np.random.default_rng(7)
     x, w = rng.standard_normal(g["x"]), rng.standard_normal(g["w"])
-    kw = dict(stride=g["stride"], padding=g["padding"], dilation=g["dilation"],
-              output_padding=g["output_padding"])
+    kw = dict(stride=g["stride"], padding=g["padding"], dilation=g["dilation"])
+    if transposed:
+        kw["output_padding"] = g["output_padding"]
+    op = F.conv_transpose2d if transposed else F.conv2d
     results = []
-    old = conv.NHWC_MIN_CHANNELS
+    old = conv.NHWC_MIN_CHANNELS, conv.NHWC_MIN_IN_CHANNELS
     try:
         for threshold in (1, 10 ** 9):          # channels-last everywhere, then nowhere
-            conv.NHWC_MIN_CHANNELS = threshold
+            conv.NHWC_MIN_CHANNELS = conv.NHWC_MIN_IN_CHANNELS = threshold
             tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
-            y = F.conv_transpose2d(tx, tw, **kw)
+            y = op(tx, tw, **kw)
             (y * mg.tensor(np.sin(np.arange(y.data.size)).reshape(y.shape))).sum().backward()
             results.append((y.data, tx.grad.data, tw.grad.data))
     finally:
-        conv.NHWC_MIN_CHANNELS = old
+        conv.NHWC_MIN_CHANNELS, conv.NHWC_MIN_IN_CHANNELS = old
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -71,6 +71,8 @@ def warmup(dtypes=("float32", "float64")):
             col2im(cols, 2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
         for col2im in (K.col2im_nhwc_serial, K.col2im_nhwc_parallel):
             col2im(cols.reshape(18, 4), 2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
+        for im2col in (K.im2col_nhwc_serial, K.im2col_nhwc_parallel):
+            im2col(x.reshape(2, 4, 4, 1), 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
         for pool in (K.max_pool_serial, K.max_pool_parallel):
             _, idx = pool(x, 2, 2, 2, 2, 0, 0, 2, 2)
         for tiled in (K.max_pool_tiled_serial, K.max_pool_tiled_parallel):

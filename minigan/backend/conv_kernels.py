@@ -39,6 +39,15 @@ def col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return np.ascontiguousarray(xp[:, :, ph:ph + h, pw:pw + w])
 
 
+def im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """im2col of a channels-last x_t (N, H, W, C): (N * OH * OW, kh * kw * C), row (n, oy,
+    ox), column (i, j, c)."""
+    n, h, w, c = x_t.shape
+    cols = im2col_numpy(x_t.transpose(0, 3, 1, 2), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return np.ascontiguousarray(cols.reshape(c, kh, kw, n * oh * ow).transpose(3, 1, 2, 0)
+                                .reshape(n * oh * ow, kh * kw * c))
+
+
 def col2im_nhwc_numpy(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """col2im for the transposed layout: cols_t (N * OH * OW, kh * kw * C), row (n, oy, ox),
     column (i, j, c); returns (N, H, W, C)."""
@@ -156,6 +165,26 @@ def _col2im_plane(cf, x, acc, b, ci, L, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 
 @numba.njit(cache=True, inline="always", boundscheck=False, error_model="numpy")
+def _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Sample b's rows of cols_t: each tap copies a run of C contiguous values."""
+    h, w, c = x_t.shape[1], x_t.shape[2], x_t.shape[3]
+    for oy in range(oh):
+        for ox in range(ow):
+            row = cols_t[(b * oh + oy) * ow + ox]
+            for i in range(kh):
+                y = oy * sh - ph + i * dh
+                for j in range(kw):
+                    xx = ox * sw - pw + j * dw
+                    dst = row[(i * kw + j) * c:(i * kw + j + 1) * c]
+                    if y < 0 or y >= h or xx < 0 or xx >= w:
+                        dst[:] = 0
+                    else:
+                        src = x_t[b, y, xx]
+                        for k in range(c):
+                            dst[k] = src[k]
+
+
+@numba.njit(cache=True, inline="always", boundscheck=False, error_model="numpy")
 def _col2im_nhwc_sample(cols_t, x, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Add sample b's rows of cols_t into x[b] (H, W, C): each tap adds a run of C contiguous
     values into a run of C contiguous values, which vectorizes when C is large."""
@@ -251,6 +280,24 @@ def col2im_parallel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
         _col2im_plane(cf, x, acc, p // c, p % c, cols.shape[1], kh, kw, sh, sw, ph, pw, dh,
                       dw, oh, ow)
     return x
+
+
+@numba.njit(cache=True)
+def im2col_nhwc_serial(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c = x_t.shape[0], x_t.shape[3]
+    cols_t = np.empty((n * oh * ow, kh * kw * c), dtype=x_t.dtype)
+    for b in range(n):
+        _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return cols_t
+
+
+@numba.njit(cache=True, parallel=True)
+def im2col_nhwc_parallel(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c = x_t.shape[0], x_t.shape[3]
+    cols_t = np.empty((n * oh * ow, kh * kw * c), dtype=x_t.dtype)
+    for b in prange(n):                    # each iteration owns sample b's rows
+        _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    return cols_t
 
 
 @numba.njit(cache=True)
@@ -379,6 +426,7 @@ def pool_scatter_parallel(gy, idx, h, w):
 # --- dispatch: each choice below was measured on the 2-core machines (python -m
 # benchmarks.spatial, and timing each kernel on the thesis's shapes) ----------------------
 COL2IM_PARALLEL_MIN = 1 << 23
+IM2COL_NHWC_PARALLEL_MIN = 1 << 27
 # Pooling: with the workqueue threading layer (see minigan/_runtime.py) a parallel launch
 # costs ~0.1-0.2 ms, so the parallel kernels only pay from ~0.5M elements on (scatter on
 # (100, 16, 28, 28): 0.59 -> 0.44 ms; on (64, 32, 14, 14): 0.19 -> 0.33 ms).
@@ -406,6 +454,16 @@ def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     cols = np.ascontiguousarray(cols)
     kernel = col2im_parallel if cols.size >= COL2IM_PARALLEL_MIN else col2im_serial
     return kernel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def im2col_nhwc(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    if not _numba_ok(x_t):
+        return im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    x_t = np.ascontiguousarray(x_t)
+    # the parallel kernel lost even alone (DCGAN's (64, 64, 14, 14) 4x4: 8.8 against 4.6 ms)
+    big = x_t.size * kh * kw >= IM2COL_NHWC_PARALLEL_MIN
+    kernel = im2col_nhwc_parallel if big else im2col_nhwc_serial
+    return kernel(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 def col2im_nhwc(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
