@@ -10,7 +10,8 @@ import numpy as np
 
 from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col, im2col_nhwc
 from minigan.core import Function, as_tensor
-from minigan.functional.shape import reshape
+from minigan.functional.normalization import _channel_sum
+from minigan.functional.reduction import sum
 
 
 def _pair(v, name):
@@ -157,42 +158,62 @@ def _conv_transpose_forward(x, w, g):
     return col2im(cols, n, w.shape[1], g.h, g.w, *g.args())
 
 
-class Conv2d(Function):
+class _Biased(Function):
+    """A convolution's optional bias, added in place to the fresh output (one node, no
+    temporary); its gradient is the output gradient summed per channel."""
+
+    def _bias_grad(self, gy):
+        if len(self.inputs) < 3 or not self.needs[2]:
+            return ()
+        if self.first_order():
+            return (_channel_sum(gy.data, (0, 2, 3), (1, -1, 1, 1)).reshape(-1),)
+        return (sum(gy, (0, 2, 3)),)
+
+    @staticmethod
+    def _add(y, b):
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        return y
+
+
+class Conv2d(_Biased):
     def __init__(self, g):
         self.g = g
 
-    def forward(self, x, w):
+    def forward(self, x, w, b=None):
         y, self.weight_grad = _conv_forward(x, w, self.g)
-        return y
+        return self._add(y, b)
 
     def backward(self, gy):
-        x, w = self.inputs
+        x, w = self.inputs[:2]
         if self.first_order():     # reuse the forward's im2col instead of recomputing it
             gx = _input_grad(gy.data, w.data, self.g) if self.needs[0] else None
-            return gx, self.weight_grad(gy.data) if self.needs[1] else None
-        gx = ConvTranspose2d(self.g)(gy, w) if self.needs[0] else None
-        gw = ConvWeightGrad(self.g, w.shape)(x, gy) if self.needs[1] else None
-        return gx, gw
+            gw = self.weight_grad(gy.data) if self.needs[1] else None
+        else:
+            gx = ConvTranspose2d(self.g)(gy, w) if self.needs[0] else None
+            gw = ConvWeightGrad(self.g, w.shape)(x, gy) if self.needs[1] else None
+        return (gx, gw) + self._bias_grad(gy)
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(_Biased):
     """The adjoint of Conv2d(g): maps (N, C_in, oh, ow) to (N, C_out, h, w)."""
 
     def __init__(self, g):
         self.g = g
 
-    def forward(self, x, w):
-        return _conv_transpose_forward(x, w, self.g)
+    def forward(self, x, w, b=None):
+        return self._add(_conv_transpose_forward(x, w, self.g), b)
 
     def backward(self, gy):
-        x, w = self.inputs
+        x, w = self.inputs[:2]
         if self.first_order():     # one im2col of gy serves both gradients
             y, weight_grad = _conv_forward(gy.data, w.data, self.g)
-            gw = weight_grad(x.data) if self.needs[1] else None
-            return (y if self.needs[0] else None), gw
-        gx = Conv2d(self.g)(gy, w) if self.needs[0] else None
-        gw = ConvWeightGrad(self.g, w.shape)(gy, x) if self.needs[1] else None
-        return gx, gw
+            gx, gw = (y if self.needs[0] else None), \
+                (weight_grad(x.data) if self.needs[1] else None)
+        else:
+            gx = Conv2d(self.g)(gy, w) if self.needs[0] else None
+            gw = ConvWeightGrad(self.g, w.shape)(gy, x) if self.needs[1] else None
+        return (gx, gw) + self._bias_grad(gy)
 
 
 class ConvWeightGrad(Function):
@@ -222,13 +243,14 @@ def _check_input(x, name):
         raise ValueError(f"{name} expects input (N, C, H, W), got shape {x.shape}")
 
 
-def _add_bias(y, bias, c, name):
+def _bias(bias, c, name):
+    """() or (bias as a Tensor,), checked to be (c,)."""
     if bias is None:
-        return y
+        return ()
     bias = as_tensor(bias)
     if bias.shape != (c,):
         raise ValueError(f"{name}: bias of shape {bias.shape}, expected ({c},)")
-    return y + reshape(bias, (1, c, 1, 1))
+    return (bias,)
 
 
 def _parse(name, x, weight, in_axis, stride, padding, dilation):
@@ -259,7 +281,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         padded = (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
         raise ValueError(f"conv2d: kernel {(kh, kw)} with dilation {dilation} is larger than "
                          f"the padded input {padded} of input shape {x.shape}")
-    return _add_bias(Conv2d(g)(x, weight), bias, weight.shape[0], "conv2d")
+    return Conv2d(g)(x, weight, *_bias(bias, weight.shape[0], "conv2d"))
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
@@ -278,5 +300,5 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         raise ValueError(f"conv_transpose2d: input of shape {x.shape} gives an empty output "
                          f"{(h, w)}")
     g = _Geometry(kh, kw, stride, padding, dilation, h, w, out=x.shape[2:])
-    return _add_bias(ConvTranspose2d(g)(x, weight), bias, weight.shape[1], "conv_transpose2d")
+    return ConvTranspose2d(g)(x, weight, *_bias(bias, weight.shape[1], "conv_transpose2d"))
 
