@@ -8,7 +8,7 @@ from minigan.core import Function, Tensor, as_tensor
 from minigan.functional.activation import log_softmax, sigmoid
 from minigan.functional.elementwise import abs, clip, log
 from minigan.functional.reduction import mean, sum
-from minigan.functional.shape import getitem
+from minigan.functional.shape import broadcast_to, getitem
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -36,27 +36,44 @@ def _pair(input, target):
 
 class BCEWithLogits(Function):
     """-[t log s(x) + (1 - t) log(1 - s(x))] = softplus(x) - t x, exact for any logit x;
-    d/dx = s(x) - t, d/dt = -x."""
+    d/dx = s(x) - t, d/dt = -x. The reduction happens in the node (one node, not three)."""
+
+    def __init__(self, reduction="none"):
+        self.reduction = reduction
 
     def forward(self, x, t):
-        return get_array_module(x).logaddexp(0, x) - t * x
+        loss = get_array_module(x).logaddexp(0, x) - t * x
+        if self.reduction == "none":
+            return loss
+        total = loss.sum()
+        return total * (1.0 / max(loss.size, 1)) if self.reduction == "mean" else total
+
+    def _per_element(self, g, xp_broadcast):
+        """The output gradient as one per element: a sum copies it, a mean spreads it."""
+        if self.reduction == "none":
+            return g
+        if self.reduction == "mean":
+            g = g * (1.0 / max(self.inputs[0].data.size, 1))
+        return xp_broadcast(g, self.inputs[0].shape)
 
     def backward(self, gy):
         x, t = self.inputs
         if self.first_order():
-            g, xd = gy.data, x.data
-            s = get_array_module(xd).exp(-get_array_module(xd).logaddexp(0, -xd))
+            xp, xd = get_array_module(x.data), x.data
+            g = self._per_element(gy.data, xp.broadcast_to)
+            s = xp.exp(-xp.logaddexp(0, -xd))
             return (g * (s - t.data) if self.needs[0] else None,
                     -g * xd if self.needs[1] else None)
-        return (gy * (sigmoid(x) - t) if self.needs[0] else None,
-                -gy * x if self.needs[1] else None)
+        g = self._per_element(gy, broadcast_to)
+        return (g * (sigmoid(x) - t) if self.needs[0] else None,
+                -g * x if self.needs[1] else None)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """BCE on logits: softplus(x) - t x, stable for any logit x (no log of a sigmoid)."""
     input, target = _pair(input, target)
     _check(reduction, input, target, "binary_cross_entropy_with_logits")
-    return _reduce(BCEWithLogits()(input, target), reduction)
+    return BCEWithLogits(reduction)(input, target)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):

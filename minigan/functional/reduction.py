@@ -16,18 +16,23 @@ def _kept_shape(shape, axes):
 
 
 class Sum(Function):
-    def __init__(self, axes, keepdim):
-        self.axes, self.keepdim = axes, keepdim
+    """The sum over ``axes``, times ``scale`` (1 / count for a mean: one node, not two)."""
+
+    def __init__(self, axes, keepdim, scale=1.0):
+        self.axes, self.keepdim, self.scale = axes, keepdim, scale
 
     def forward(self, x):
-        return x.sum(axis=self.axes, keepdims=self.keepdim)
+        y = x.sum(axis=self.axes, keepdims=self.keepdim)
+        return y if self.scale == 1.0 else y * self.scale
 
     def backward(self, gy):
-        shape = self.inputs[0].shape
+        shape, kept = self.inputs[0].shape, _kept_shape(self.inputs[0].shape, self.axes)
         if self.first_order():
-            xp = get_array_module(gy.data)
-            return xp.broadcast_to(gy.data.reshape(_kept_shape(shape, self.axes)), shape)
-        return broadcast_to(reshape(gy, _kept_shape(shape, self.axes)), shape)
+            g = gy.data if self.scale == 1.0 else gy.data * self.scale
+            return get_array_module(g).broadcast_to(g.reshape(kept), shape)
+        if self.scale != 1.0:
+            gy = gy * self.scale
+        return broadcast_to(reshape(gy, kept), shape)
 
 
 class Max(Function):
@@ -58,7 +63,7 @@ def mean(x, dim=None, keepdim=False):
     n = 1
     for a in axes:
         n *= x.shape[a]
-    return Sum(axes, keepdim)(x) * (1.0 / builtins.max(n, 1))
+    return Sum(axes, keepdim, 1.0 / builtins.max(n, 1))(x)
 
 
 def max(x, dim=None, keepdim=False):
