@@ -97,11 +97,12 @@ def _fit(gx, x):
     """Make a backward's result a Tensor of x's dtype (it may be a raw array or a number)."""
     if not isinstance(gx, Tensor):
         gx = Tensor(gx)
-    if gx.shape != x.shape:
-        raise RuntimeError(f"internal error: a gradient of shape {gx.shape} for an input of "
-                           f"shape {x.shape}")
-    if gx.dtype != x.dtype:
-        gx = gx.to(x.dtype)
+    g, d = gx.data, x.data
+    if g.shape != d.shape:
+        raise RuntimeError(f"internal error: a gradient of shape {g.shape} for an input of "
+                           f"shape {d.shape}")
+    if g.dtype != d.dtype:
+        gx = gx.to(d.dtype)
     return gx
 
 
