@@ -88,6 +88,18 @@ def _linear(draw, bias=True):
 
 
 @st.composite
+def _linear_act(draw):
+    """Linear inputs whose pre-activations x W^T + b all keep 0.01 away from the kink: each
+    bias entry is stepped by 0.05 until its column clears (no filtering)."""
+    (x, w, b), kw = draw(_linear())
+    pre, b = x.reshape(-1, x.shape[-1]) @ w.T, b.copy()
+    for o in range(len(b)):
+        while np.abs(pre[:, o] + b[o]).min() < 0.01:
+            b[o] += 0.05
+    return [x, w, b], kw
+
+
+@st.composite
 def _loss(draw, grid_in="any", grid_t="unit"):
     shape = draw(shapes())
     return [draw(values(shape, grid_in)), draw(values(shape, grid_t))], \
@@ -285,6 +297,10 @@ OPS = [
        lambda a, dim, keepdim: a.logsumexp(dim=dim, keepdim=keepdim)),
     Op("matmul", lambda a, b: a @ b, _matmul(), lambda a, b: a @ b),
     Op("linear", F.linear, _linear(), lambda x, w, b: _tF().linear(x, w, b)),
+    Op("linear_relu", lambda x, w, b: F.linear(x, w, b, negative_slope=0.0), _linear_act(),
+       lambda x, w, b: _tF().relu(_tF().linear(x, w, b))),
+    Op("linear_leaky_relu", lambda x, w, b: F.linear(x, w, b, negative_slope=0.2),
+       _linear_act(), lambda x, w, b: _tF().leaky_relu(_tF().linear(x, w, b), 0.2)),
     Op("linear_nobias", F.linear, _linear(bias=False), lambda x, w: _tF().linear(x, w)),
     Op("getitem", lambda a, key: a[key], _getitem(), _torch_getitem),
     Op("reshape", lambda a, shape: a.reshape(shape), _reshape(),

@@ -9,6 +9,8 @@ takes the Numba loop for contiguous NumPy arrays and the reference for anything 
 import numba
 import numpy as np
 
+from minigan.backend import get_array_module
+
 
 def leaky_relu_numpy(x, slope):
     return np.where(x > 0, x, x * slope)
@@ -55,3 +57,8 @@ def leaky_relu_grad(x, gy, slope):
     if _fits(x, gy) and x.dtype.kind == "f":
         return leaky_relu_grad_numba(x, gy, gy.dtype.type(slope))
     return leaky_relu_grad_numpy(x, gy, slope)
+
+
+def leaky_relu_derivative(x, slope):
+    """1 where x > 0, else slope: the mask a piecewise-linear backward multiplies by."""
+    return leaky_relu_grad(x, get_array_module(x).ones_like(x), slope)

@@ -34,8 +34,7 @@ class LeakyReLU(Function):
         x = self.inputs[0].data
         if self.first_order():
             return kernels.leaky_relu_grad(x, gy.data, self.slope)
-        return MulMask(kernels.leaky_relu_grad(x, get_array_module(x).ones_like(x),
-                                               self.slope))(gy)
+        return MulMask(kernels.leaky_relu_derivative(x, self.slope))(gy)
 
 
 class Sigmoid(Function):

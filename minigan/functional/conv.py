@@ -10,8 +10,7 @@ import numpy as np
 
 from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col, im2col_nhwc
 from minigan.core import Function, as_tensor
-from minigan.functional.normalization import _channel_sum
-from minigan.functional.reduction import sum
+from minigan.functional.reduction import channel_sum, sum
 
 
 def _pair(v, name):
@@ -106,9 +105,9 @@ def _rows_weight_grad(r, gy, wshape, hp):
     gy placed at row offset i for each kernel row i, then one GEMM against R."""
     n, co, oh, ow = gy.shape
     _, c, kh, kw = wshape
-    g = np.zeros((kh, co, n, hp, ow), dtype=gy.dtype)
+    g, gt = np.zeros((kh, co, n, hp, ow), dtype=gy.dtype), gy.transpose(1, 0, 2, 3)
     for i in range(kh):
-        g[i, :, :, i:i + oh] = gy.transpose(1, 0, 2, 3)
+        g[i, :, :, i:i + oh] = gt
     d = g.reshape(kh * co, -1) @ r.T
     return np.ascontiguousarray(d.reshape(kh, co, c, kw).transpose(1, 2, 0, 3))
 
@@ -145,7 +144,7 @@ NHWC_MIN_IN_CHANNELS = 16      # the same for a convolution's im2col (see _conv_
 def _conv_transpose_forward(x, w, g):
     """x: (N, C_in, oh, ow) -> (N, C_out, h, w); w: (C_in, C_out, kh, kw)."""
     n, cin = x.shape[:2]
-    cout, kh, kw = w.shape[1:]
+    cout = w.shape[1]
     if cout >= NHWC_MIN_CHANNELS and isinstance(x, np.ndarray):
         cols_t = x.transpose(0, 2, 3, 1).reshape(-1, cin) @ w.transpose(0, 2, 3, 1).reshape(
             cin, -1)
@@ -153,7 +152,7 @@ def _conv_transpose_forward(x, w, g):
         return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
     xm = x.transpose(1, 0, 2, 3).reshape(cin, -1)
     cols = w.reshape(cin, -1).T @ xm
-    return col2im(cols, n, w.shape[1], g.h, g.w, *g.args())
+    return col2im(cols, n, cout, g.h, g.w, *g.args())
 
 
 class _Biased(Function):
@@ -164,7 +163,7 @@ class _Biased(Function):
         if len(self.inputs) < 3 or not self.needs[2]:
             return ()
         if self.first_order():
-            return (_channel_sum(gy.data, (0, 2, 3), (1, -1, 1, 1)).reshape(-1),)
+            return (channel_sum(gy.data),)
         return (sum(gy, (0, 2, 3)),)
 
     @staticmethod

@@ -94,8 +94,7 @@ class LinearAct(Linear):
             g = gy.data
             return self._grads(g * (y > 0) if self.slope == 0 else
                                kernels.leaky_relu_grad(y, g, self.slope))
-        mask = kernels.leaky_relu_grad(y, get_array_module(y).ones_like(y), self.slope)
-        return self._grads(MulMask(mask)(gy))
+        return self._grads(MulMask(kernels.leaky_relu_derivative(y, self.slope))(gy))
 
 
 def linear(x, weight, bias=None, negative_slope=None):

@@ -1,9 +1,7 @@
 """Batch normalisation (Ioffe & Szegedy 2015, eq. in Alg. 1) for (N, C) and (N, C, *) inputs."""
-import numpy as np
-
 from minigan.backend import get_array_module
 from minigan.core import Function, as_tensor, no_grad
-from minigan.functional.reduction import mean, sum
+from minigan.functional.reduction import channel_sum, mean, sum
 from minigan.functional.shape import reshape
 
 
@@ -22,9 +20,9 @@ class BatchNormTrain(Function):
     def forward(self, x, w=None, b=None):
         xp = get_array_module(x)
         n = x.size // x.shape[1]
-        mu = _channel_sum(x, self.axes, self.shape) / n
+        mu = channel_sum(x).reshape(self.shape) / n
         d = x - mu
-        var = _channel_sum(d, self.axes, self.shape, d) / n
+        var = channel_sum(d, d).reshape(self.shape) / n
         self.mu, self.var = mu.reshape(-1), var.reshape(-1)
         self.inv = (1 / xp.sqrt(var + self.eps)).astype(x.dtype)
         d *= self.inv
@@ -41,8 +39,7 @@ class BatchNormTrain(Function):
         if self.first_order():
             g, xhat, shape = gy.data, self.xhat, self.shape
             n = x.data.size // x.shape[1]
-            gb = _channel_sum(g, self.axes, shape)
-            gw = _channel_sum(g, self.axes, shape, xhat)
+            gb, gw = channel_sum(g).reshape(shape), channel_sum(g, xhat).reshape(shape)
             if self.needs[0]:
                 scale = self.inv * (self.inputs[1].data.reshape(shape) if affine else 1)
                 gx = xhat * (-gw / n)
@@ -67,18 +64,6 @@ class BatchNormTrain(Function):
         if not affine:
             return gx
         return gx, reshape(gw, (-1,)), reshape(gb, (-1,))
-
-
-def _channel_sum(a, axes, shape, b=None):
-    """Per-channel sum of a (or of a * b) over ``axes``, shaped ``shape``. NumPy's einsum
-    reduces (N, C, H*W) ~3x faster than ``sum(axis=(0, 2, 3))`` and needs no a * b
-    temporary (BatchNorm2d of (64, 64, 14, 14): 0.16 -> 0.05 ms per sum)."""
-    if type(a) is not np.ndarray:
-        return (a if b is None else a * b).sum(axis=axes, keepdims=True)
-    a3 = a.reshape(a.shape[0], a.shape[1], -1)
-    if b is None:
-        return np.einsum("ncs->c", a3).reshape(shape)
-    return np.einsum("ncs,ncs->c", a3, b.reshape(a3.shape)).reshape(shape)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
