@@ -28,7 +28,8 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
     for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_parallel,
                    K.max_pool_2x2_serial, K.col2im_nhwc_serial, K.col2im_nhwc_parallel,
                    K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
-                   K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba):
+                   K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
+                   E.relu_numba, E.relu_grad_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
 
@@ -50,6 +51,28 @@ def test_leaky_relu_kernels_match_the_numpy_reference(dtype, shape):
     # a non-contiguous view takes the reference path and gives the same numbers
     v = x[..., ::2] if x.ndim > 1 else x[::2]
     np.testing.assert_array_equal(E.leaky_relu(v, 0.2), E.leaky_relu_numpy(v, 0.2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4, 5)])
+def test_relu_kernels_match_the_numpy_reference(dtype, shape):
+    from minigan.backend import elementwise_kernels as E
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:4] = [0.0, -0.0, np.nan, -np.inf]
+    gy = rng.standard_normal(shape).astype(dtype)
+    y = E.relu_numba(x, np.empty_like(x))
+    g = E.relu_grad_numba(x, gy)
+    assert y.dtype == g.dtype == dtype
+    np.testing.assert_array_equal(y, E.relu_numpy(x))
+    np.testing.assert_array_equal(g, E.relu_grad_numpy(x, gy))
+    inplace = x.copy()
+    assert E.relu(inplace, inplace=True) is inplace
+    np.testing.assert_array_equal(inplace, y)
+    v = x[..., ::2] if x.ndim > 1 else x[::2]       # a view takes the reference path
+    np.testing.assert_array_equal(E.relu(v), E.relu_numpy(v))
+    np.testing.assert_array_equal(E.relu_grad(v, gy[..., ::2] if x.ndim > 1 else gy[::2]),
+                                  E.relu_grad_numpy(v, gy[..., ::2] if x.ndim > 1 else gy[::2]))
 
 
 @pytest.mark.parametrize("shape", [(3, 2, 5, 7), (2, 3, 8, 8)])

@@ -85,4 +85,6 @@ def warmup(dtypes=("float32", "float64")):
         for nd in (x, p):                   # the activations of conv and of dense layers
             E.leaky_relu(nd, 0.2)
             E.leaky_relu_grad(nd, nd, 0.2)
+            E.relu(nd)
+            E.relu_grad(nd, nd)
     return time.perf_counter() - start

@@ -12,12 +12,41 @@ import numpy as np
 from minigan.backend import get_array_module
 
 
+def relu_numpy(x, out=None):
+    return np.maximum(x, 0, out=out)
+
+
+def relu_grad_numpy(x, gy):
+    return gy * (x > 0)
+
+
 def leaky_relu_numpy(x, slope):
     return np.where(x > 0, x, x * slope)
 
 
 def leaky_relu_grad_numpy(x, gy, slope):
     return gy * np.where(x > 0, 1, slope).astype(gy.dtype)
+
+
+# numpy.maximum(x, 0) ran ~4x slower than this loop ((100, 16, 28, 28) float32: 0.37 against
+# 0.10 ms) and gy * (x > 0) ~2x (0.30 against 0.13 ms).
+@numba.njit(cache=True)
+def relu_numba(x, y):
+    """y = relu(x); y may be x itself (in place). NaN stays NaN, as in numpy.maximum."""
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    for i in range(xf.size):
+        v = xf[i]
+        yf[i] = 0 if v <= 0 else v
+    return y
+
+
+@numba.njit(cache=True)
+def relu_grad_numba(x, gy):
+    g = np.empty_like(gy)
+    xf, gf, out = x.reshape(-1), gy.reshape(-1), g.reshape(-1)
+    for i in range(xf.size):
+        out[i] = gf[i] if xf[i] > 0 else 0
+    return g
 
 
 @numba.njit(cache=True)
@@ -43,6 +72,20 @@ def _fits(*arrays):
     a = arrays[0]
     return all(type(b) is np.ndarray and b.flags.c_contiguous and b.dtype == a.dtype
                and b.shape == a.shape for b in arrays)
+
+
+def relu(x, inplace=False):
+    """max(x, 0), into x itself with ``inplace`` (for a fresh array nobody else holds)."""
+    if _fits(x) and x.dtype.kind == "f":
+        return relu_numba(x, x if inplace else np.empty_like(x))
+    return get_array_module(x).maximum(x, 0, out=x if inplace else None)
+
+
+def relu_grad(x, gy):
+    """gy where x > 0, else 0: the gradient of relu at x (x may be relu's output)."""
+    if _fits(x, gy) and x.dtype.kind == "f":
+        return relu_grad_numba(x, gy)
+    return gy * (x > 0)
 
 
 def leaky_relu(x, slope):

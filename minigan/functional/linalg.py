@@ -1,6 +1,5 @@
 """Matrix products (kept in BLAS / cuBLAS) and the affine map of a Linear layer."""
 from minigan.backend import elementwise_kernels as kernels
-from minigan.backend import get_array_module
 from minigan.core import Function, Tensor, as_tensor
 from minigan.functional.elementwise import MulMask
 from minigan.functional.reduction import sum
@@ -85,14 +84,14 @@ class LinearAct(Linear):
     def forward(self, x, w, b=None):
         y = Linear.forward(self, x, w, b)
         if self.slope == 0:
-            return get_array_module(y).maximum(y, 0, out=y)
+            return kernels.relu(y, inplace=True)
         return kernels.leaky_relu(y, self.slope)
 
     def backward(self, gy):
         y = self.y
         if self.first_order():
             g = gy.data
-            return self._grads(g * (y > 0) if self.slope == 0 else
+            return self._grads(kernels.relu_grad(y, g) if self.slope == 0 else
                                kernels.leaky_relu_grad(y, g, self.slope))
         return self._grads(MulMask(kernels.leaky_relu_derivative(y, self.slope))(gy))
 
