@@ -179,7 +179,8 @@ def _where(draw):
 @st.composite
 def _batch_norm(draw, affine=True):
     n, c = draw(st.integers(2, 4)), draw(st.integers(1, 3))
-    spatial = draw(st.sampled_from([(), (2,), (2, 2)]))
+    # S >= norm_kernels.MIN_RUN values per sample and channel take the Numba kernels
+    spatial = draw(st.sampled_from([(), (2,), (2, 2), (3, 3)]))
     x = draw(values((n, c) + spatial, unique=True))
     return [x] + ([draw(values((c,))), draw(values((c,)))] if affine else []), {}
 

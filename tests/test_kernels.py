@@ -23,13 +23,14 @@ def test_fused_adam_matches_the_numpy_reference(dtype, tol, weight_decay):
 def test_warmup_compiles_every_kernel_for_both_float_dtypes():
     from minigan.backend import conv_kernels as K
     from minigan.backend import elementwise_kernels as E
+    from minigan.backend import norm_kernels as N
     from minigan.backend import warmup
     assert warmup() >= 0
     for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_parallel,
                    K.max_pool_2x2_serial, K.col2im_nhwc_serial, K.col2im_nhwc_parallel,
                    K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
-                   E.relu_numba, E.relu_grad_numba):
+                   E.relu_numba, E.relu_grad_numba, N.bn_forward_numba, N.bn_backward_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
 
@@ -73,6 +74,27 @@ def test_relu_kernels_match_the_numpy_reference(dtype, shape):
     np.testing.assert_array_equal(E.relu(v), E.relu_numpy(v))
     np.testing.assert_array_equal(E.relu_grad(v, gy[..., ::2] if x.ndim > 1 else gy[::2]),
                                   E.relu_grad_numpy(v, gy[..., ::2] if x.ndim > 1 else gy[::2]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 8), (5, 1, 49), (3, 4, 16)])
+def test_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
+    from minigan.backend import norm_kernels as N
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 5).astype(dtype)
+    w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
+    g = rng.standard_normal(shape).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    ours, ref = N.bn_forward_numba(x, w, b, 1e-5), N.bn_forward_numpy(x, w, b, 1e-5)
+    for a, r in zip(ours, ref):
+        np.testing.assert_allclose(a, r, **tol)
+    assert ours[0].dtype == ours[1].dtype == ours[4].dtype == dtype
+    scale = ref[4] * w
+    ours, ref = N.bn_backward_numba(g, ref[1], scale), N.bn_backward_numpy(g, ref[1], scale)
+    for a, r in zip(ours, ref):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, r, **tol)
+    assert N.bn_forward(x, w, b, 1e-5)[1].flags.c_contiguous
 
 
 @pytest.mark.parametrize("shape", [(3, 2, 5, 7), (2, 3, 8, 8)])

@@ -59,6 +59,7 @@ def warmup(dtypes=("float32", "float64")):
 
     from minigan.backend import conv_kernels as K
     from minigan.backend import elementwise_kernels as E
+    from minigan.backend import norm_kernels as N
     from minigan.backend import optim_kernels as O
     start = time.perf_counter()
     for name in dtypes:
@@ -81,6 +82,8 @@ def warmup(dtypes=("float32", "float64")):
         for scatter in (K.pool_scatter_serial, K.pool_scatter_parallel):
             scatter(np.zeros((2, 1, 2, 2), dtype=dt), idx, 4, 4)
         p = np.zeros(3, dtype=dt)
+        y = N.bn_forward_numba(x.reshape(2, 1, 16), p[:1], p[:1], 1e-5)[0]
+        N.bn_backward_numba(y, y, p[:1])
         O.adam_numba(p, p.copy(), p.copy(), p.copy(), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1)
         for nd in (x, p):                   # the activations of conv and of dense layers
             E.leaky_relu(nd, 0.2)

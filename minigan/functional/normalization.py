@@ -1,7 +1,7 @@
 """Batch normalisation (Ioffe & Szegedy 2015, eq. in Alg. 1) for (N, C) and (N, C, *) inputs."""
-from minigan.backend import get_array_module
+from minigan.backend import get_array_module, norm_kernels
 from minigan.core import Function, as_tensor, no_grad
-from minigan.functional.reduction import channel_sum, mean, sum
+from minigan.functional.reduction import mean, sum
 from minigan.functional.shape import reshape
 
 
@@ -19,39 +19,24 @@ class BatchNormTrain(Function):
 
     def forward(self, x, w=None, b=None):
         xp = get_array_module(x)
-        n = x.size // x.shape[1]
-        mu = channel_sum(x).reshape(self.shape) / n
-        d = x - mu
-        var = channel_sum(d, d).reshape(self.shape) / n
-        self.mu, self.var = mu.reshape(-1), var.reshape(-1)
-        self.inv = (1 / xp.sqrt(var + self.eps)).astype(x.dtype)
-        d *= self.inv
-        self.xhat = d
+        c = x.shape[1]
         if w is None:
-            return d.copy()
-        y = d * w.reshape(self.shape)
-        y += b.reshape(self.shape)
-        return y
+            w, b = xp.ones(c, dtype=x.dtype), xp.zeros(c, dtype=x.dtype)
+        y, self.xhat, self.mu, self.var, self.inv = norm_kernels.bn_forward(
+            _by_channel(x), w, b, self.eps)
+        return y.reshape(x.shape)
 
     def backward(self, gy):
         x = self.inputs[0]
         affine = len(self.inputs) == 3
         if self.first_order():
-            g, xhat, shape = gy.data, self.xhat, self.shape
-            n = x.data.size // x.shape[1]
-            gb, gw = channel_sum(g).reshape(shape), channel_sum(g, xhat).reshape(shape)
-            if self.needs[0]:
-                scale = self.inv * (self.inputs[1].data.reshape(shape) if affine else 1)
-                gx = xhat * (-gw / n)
-                gx += g
-                gx -= gb / n
-                gx *= scale
-            else:
-                gx = None
+            g = gy.data
+            scale = self.inv * self.inputs[1].data if affine else self.inv
+            gx, gw, gb = norm_kernels.bn_backward(_by_channel(g), self.xhat, scale)
+            gx = gx.reshape(x.shape) if self.needs[0] else None
             if not affine:
                 return gx
-            return gx, gw.reshape(-1) if self.needs[1] else None, \
-                gb.reshape(-1) if self.needs[2] else None
+            return gx, gw if self.needs[1] else None, gb if self.needs[2] else None
         mu = mean(x, self.axes, keepdim=True)
         d = x - mu
         inv = (mean(d * d, self.axes, keepdim=True) + self.eps) ** -0.5
@@ -64,6 +49,11 @@ class BatchNormTrain(Function):
         if not affine:
             return gx
         return gx, reshape(gw, (-1,)), reshape(gb, (-1,))
+
+
+def _by_channel(a):
+    """(N, C, ...) as (N, C, S), the kernels' layout."""
+    return a.reshape(a.shape[0], a.shape[1], -1)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
