@@ -92,11 +92,7 @@ def _linear_act(draw):
     """Linear inputs whose pre-activations x W^T + b all keep 0.01 away from the kink: each
     bias entry is stepped by 0.05 until its column clears (no filtering)."""
     (x, w, b), kw = draw(_linear())
-    pre, b = x.reshape(-1, x.shape[-1]) @ w.T, b.copy()
-    for o in range(len(b)):
-        while np.abs(pre[:, o] + b[o]).min() < 0.01:
-            b[o] += 0.05
-    return [x, w, b], kw
+    return [x, w, _off_kink(x.reshape(-1, x.shape[-1]) @ w.T, b)], kw
 
 
 @st.composite
@@ -166,6 +162,38 @@ def _pad(draw):
     pairs = draw(st.integers(1, len(shape)))
     pads = tuple(draw(st.integers(0, 2)) for _ in range(2 * pairs))
     return [draw(values(shape))], {"pad": pads, "value": draw(st.sampled_from([0.0, -1.5]))}
+
+
+def _off_kink(pre, b):
+    """b stepped by 0.05 per column until every pre-activation pre + b is 0.01 from 0."""
+    b = b.copy()
+    for o in range(len(b)):
+        while np.abs(pre[:, o] + b[o]).min() < 0.01:
+            b[o] += 0.05
+    return b
+
+
+@st.composite
+def _linear_chain(draw):
+    """Three dense layers (the last without bias or activation), activations relu or leaky,
+    every pre-activation off the kink."""
+    n, a, h1, h2, o = (draw(st.integers(1, 4)) for _ in range(5))
+    slopes = tuple(draw(st.sampled_from([0.0, 0.2])) for _ in range(2))
+    x, w1, w2, w3 = (draw(values(s)) for s in ((n, a), (h1, a), (h2, h1), (o, h2)))
+    b1 = _off_kink(x @ w1.T, draw(values((h1,))))
+    pre = x @ w1.T + b1
+    b2 = _off_kink(np.where(pre > 0, pre, slopes[0] * pre) @ w2.T, draw(values((h2,))))
+    return [x, w1, b1, w2, b2, w3], {"slopes": slopes}
+
+
+def _chain(x, w1, b1, w2, b2, w3, slopes):
+    return F.linear_chain(x, [(w1, b1, slopes[0]), (w2, b2, slopes[1]), (w3, None, None)])
+
+
+def _torch_chain(x, w1, b1, w2, b2, w3, slopes):
+    tf = _tF()
+    h = tf.leaky_relu(tf.linear(x, w1, b1), slopes[0])
+    return tf.linear(tf.leaky_relu(tf.linear(h, w2, b2), slopes[1]), w3)
 
 
 @st.composite
@@ -302,6 +330,7 @@ OPS = [
        lambda x, w, b: _tF().relu(_tF().linear(x, w, b))),
     Op("linear_leaky_relu", lambda x, w, b: F.linear(x, w, b, negative_slope=0.2),
        _linear_act(), lambda x, w, b: _tF().leaky_relu(_tF().linear(x, w, b), 0.2)),
+    Op("linear_chain", _chain, _linear_chain(), _torch_chain),
     Op("linear_nobias", F.linear, _linear(bias=False), lambda x, w: _tF().linear(x, w)),
     Op("getitem", lambda a, key: a[key], _getitem(), _torch_getitem),
     Op("reshape", lambda a, shape: a.reshape(shape), _reshape(),

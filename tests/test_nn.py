@@ -143,6 +143,71 @@ def test_sequential_fuses_linear_and_activation_without_changing_the_numbers(act
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("frozen", [(), (0,), (2,), (0, 1, 2)])
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_dense_sequential_as_one_node_gives_every_needed_gradient_and_no_other(frozen, x_grad):
+    """An all-dense Sequential runs as one LinearChain node; with some layers frozen (as D in
+    G's step) or x a constant, exactly the wanted gradients come out, bit for bit those of
+    the layers run one by one."""
+    mg.manual_seed(1)
+    net = nn.Sequential(nn.Linear(3, 6, dtype=np.float64), nn.ReLU(),
+                        nn.Linear(6, 5, dtype=np.float64), nn.LeakyReLU(0.2),
+                        nn.Linear(5, 2, bias=False, dtype=np.float64))
+    layers = [m for m in net if isinstance(m, nn.Linear)]
+    for k in frozen:
+        layers[k].requires_grad_(False)
+    results = []
+    for fused in (True, False):
+        x = mg.tensor(np.random.default_rng(0).standard_normal((7, 3)), requires_grad=x_grad)
+        net.zero_grad()
+        y = net(x) if fused else _one_by_one(net, x)
+        if not y.requires_grad:
+            assert not x_grad and len(frozen) == 3
+            return
+        assert (type(y.creator).__name__ == "LinearChain") == fused
+        (y * y).sum().backward()
+        results.append([y.data, x.grad] + [p.grad for p in net.parameters()])
+    for a, b in zip(*results):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(getattr(a, "data", a), getattr(b, "data", b))
+    for k, layer in enumerate(layers):
+        assert (layer.weight.grad is None) == (k in frozen)
+
+
+def _one_by_one(net, x):
+    for m in net:
+        x = m(x)
+    return x
+
+
+def test_dense_sequential_replans_when_a_layer_changes():
+    mg.manual_seed(2)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = mg.tensor(np.ones((2, 3), dtype=np.float32))
+    assert type(net(x).creator).__name__ == "LinearChain"
+    setattr(net, "1", nn.Tanh())                 # no longer a dense chain
+    assert [type(m).__name__ for m in net] == ["Linear", "Tanh", "Linear"]   # kept its place
+    y = net(x)
+    assert type(y.creator).__name__ == "Linear"
+    np.testing.assert_array_equal(y.data, _one_by_one(net, x).data)
+    setattr(net, "1", nn.LeakyReLU(0.1))
+    net[1].negative_slope = -0.1                 # a slope the fused node refuses
+    np.testing.assert_array_equal(net(x).data, _one_by_one(net, x).data)
+
+
+def test_linear_chain_names_the_layer_at_fault():
+    x, w = np.ones((2, 3)), np.ones((4, 3))
+    with pytest.raises(ValueError, match=r"layer 1 weight of shape \(2, 5\).*width 4"):
+        mg.functional.linear_chain(x, [(w, None, 0.0), (np.ones((2, 5)), None, None)])
+    with pytest.raises(ValueError, match=r"layer 0 bias of shape \(3,\), expected \(4,\)"):
+        mg.functional.linear_chain(x, [(w, np.ones(3), None)])
+    with pytest.raises(ValueError, match="layer 0 negative_slope must be >= 0"):
+        mg.functional.linear_chain(x, [(w, None, -1.0)])
+    with pytest.raises(ValueError, match=r"\(N, features\), got shape \(3,\)"):
+        mg.functional.linear_chain(np.ones(3), [(w, None, None)])
+
+
 @pytest.mark.parametrize("slope", [0.0, 0.2])
 def test_fused_linear_activation_passes_first_and_second_order_gradcheck(slope):
     rng = np.random.default_rng(4)

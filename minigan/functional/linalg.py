@@ -44,31 +44,55 @@ def matmul(a, b):
     return y
 
 
+def _affine(x, w, b, slope):
+    """x W^T + b on arrays, through relu (slope 0) or leaky_relu (slope > 0) unless slope is
+    None; the activation runs in place on the fresh product."""
+    y = x @ w.T
+    if b is not None:
+        y += b
+    if slope is None:
+        return y
+    return kernels.relu(y, inplace=True) if slope == 0 else kernels.leaky_relu(y, slope)
+
+
+def _act_grad(g, y, slope):
+    """The output gradient g through the activation whose output was y (its sign is the
+    pre-activation's, as slope >= 0): arrays first-order, a MulMask node with a graph."""
+    if slope is None:
+        return g
+    if not isinstance(g, Tensor):
+        return kernels.relu_grad(y, g) if slope == 0 else kernels.leaky_relu_grad(y, g, slope)
+    return MulMask(kernels.leaky_relu_derivative(y, slope))(g)
+
+
+def _affine_grads(g, x, w, need_x, need_w, need_b):
+    """Gradients of x W^T + b from its output's gradient g: on arrays (g an array; x, w
+    arrays) or with minigan ops (g, x, w Tensors), so that they can be differentiated again."""
+    if not isinstance(g, Tensor):
+        return ((g @ w) if need_x else None, (g.T @ x) if need_w else None,
+                g.sum(0) if need_b else None)
+    return (matmul(g, w) if need_x else None, matmul(transpose(g), x) if need_w else None,
+            sum(g, 0) if need_b else None)
+
+
 class Linear(Function):
     """y = x W^T + b for x: (N, in), W: (out, in), b: (out,) — one node instead of three."""
 
     def forward(self, x, w, b=None):
-        y = x @ w.T
-        if b is not None:
-            y += b
-        return y
+        return _affine(x, w, b, None)
 
     def backward(self, gy):
         return self._grads(gy.data if self.first_order() else gy)
 
     def _grads(self, g):
-        """The three gradients from the gradient g of x W^T + b (an array on the first-order
-        path, a Tensor when building a graph)."""
+        """The gradients from the gradient g of the affine map's output (an array on the
+        first-order path, a Tensor when building a graph)."""
         x, w = self.inputs[:2]
-        if not isinstance(g, Tensor):
-            return ((g @ w.data) if self.needs[0] else None,
-                    (g.T @ x.data) if self.needs[1] else None,
-                    (g.sum(0) if self.needs[2] else None) if len(self.inputs) == 3 else None)
-        gx = matmul(g, w) if self.needs[0] else None
-        gw = matmul(transpose(g), x) if self.needs[1] else None
-        if len(self.inputs) == 2:
-            return gx, gw
-        return gx, gw, (sum(g, 0) if self.needs[2] else None)
+        arrays = not isinstance(g, Tensor)
+        gx, gw, gb = _affine_grads(g, x.data if arrays else x, w.data if arrays else w,
+                                   self.needs[0], self.needs[1],
+                                   len(self.inputs) == 3 and self.needs[2])
+        return (gx, gw) if len(self.inputs) == 2 else (gx, gw, gb)
 
 
 class LinearAct(Linear):
@@ -82,18 +106,68 @@ class LinearAct(Linear):
         self.slope = slope
 
     def forward(self, x, w, b=None):
-        y = Linear.forward(self, x, w, b)
-        if self.slope == 0:
-            return kernels.relu(y, inplace=True)
-        return kernels.leaky_relu(y, self.slope)
+        return _affine(x, w, b, self.slope)
 
     def backward(self, gy):
-        y = self.y
-        if self.first_order():
-            g = gy.data
-            return self._grads(kernels.relu_grad(y, g) if self.slope == 0 else
-                               kernels.leaky_relu_grad(y, g, self.slope))
-        return self._grads(MulMask(kernels.leaky_relu_derivative(y, self.slope))(gy))
+        g = gy.data if self.first_order() else gy
+        return self._grads(_act_grad(g, self.y, self.slope))
+
+
+class LinearChain(Function):
+    """A stack of dense layers h_l = act_l(h_(l-1) W_l^T + b_l) as one node: inputs x, W_1,
+    [b_1,] W_2, ...; ``layout`` gives per layer (has_bias, slope), slope None for no
+    activation. The arithmetic of the separate layers, in their order, so the same numbers;
+    one Function call and one backward step for the whole stack (the mixture GAN's 3-layer
+    G and D). With ``create_graph`` the backward recomputes the layers' outputs with minigan
+    ops from the inputs and goes back through them with minigan ops."""
+
+    def __init__(self, layout):
+        self.layout = layout
+
+    def _layers(self, params):
+        """(w, b or None, slope, index of w among the inputs) per layer."""
+        i = 1
+        for has_bias, slope in self.layout:
+            yield params[i], (params[i + 1] if has_bias else None), slope, i
+            i += 2 if has_bias else 1
+
+    def forward(self, *xs):
+        hs = [xs[0]]
+        for w, b, slope, _ in self._layers(xs):
+            hs.append(_affine(hs[-1], w, b, slope))
+        self.hs = hs
+        return hs[-1]
+
+    def backward(self, gy):
+        arrays = self.first_order()
+        inputs, needs = self.inputs, self.needs
+        hs = self.hs if arrays else self._recompute()
+        layers = list(self._layers(inputs))
+        # below[k]: x or an input of a layer before k needs a gradient
+        below = [needs[0]]
+        for k, (_, b, _, i) in enumerate(layers):
+            below.append(below[k] or needs[i] or (b is not None and needs[i + 1]))
+        grads = [None] * len(inputs)
+        g = gy.data if arrays else gy
+        for k in reversed(range(len(layers))):
+            w, b, slope, i = layers[k]
+            g = _act_grad(g, self.hs[k + 1], slope)
+            gx, grads[i], gb = _affine_grads(g, hs[k], w.data if arrays else w, below[k],
+                                             needs[i], b is not None and needs[i + 1])
+            if b is not None:
+                grads[i + 1] = gb
+            if not below[k]:
+                break
+            g = gx
+        grads[0] = g if needs[0] else None
+        return tuple(grads)
+
+    def _recompute(self):
+        """The inputs of every layer as Tensors on a graph from this node's inputs."""
+        hs = [self.inputs[0]]
+        for w, b, slope, _ in list(self._layers(self.inputs))[:-1]:
+            hs.append(linear(hs[-1], w, b, slope))
+        return hs
 
 
 def linear(x, weight, bias=None, negative_slope=None):
@@ -120,3 +194,33 @@ def linear(x, weight, bias=None, negative_slope=None):
         raise ValueError(f"linear: negative_slope must be >= 0, got {negative_slope}")
     y = fn(*args)
     return y if x.ndim == 2 else reshape(y, x.shape[:-1] + (weight.shape[0],))
+
+
+def linear_chain(x, layers):
+    """Dense layers in sequence as one node: ``layers`` is a sequence of (weight, bias or
+    None, negative_slope or None), each applied as ``linear(h, weight, bias,
+    negative_slope)``. x: (N, in). The numbers of the layers one by one, with less overhead.
+    """
+    x = as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"linear_chain: input must be (N, features), got shape {x.shape}")
+    args, layout, width = [x], [], x.shape[1]
+    for k, (w, b, slope) in enumerate(layers):
+        w = as_tensor(w)
+        if w.ndim != 2 or w.shape[1] != width:
+            raise ValueError(f"linear_chain: layer {k} weight of shape {w.shape} does not fit "
+                             f"its input of width {width}")
+        width = w.shape[0]
+        args.append(w)
+        if b is not None:
+            b = as_tensor(b)
+            if b.shape != (width,):
+                raise ValueError(f"linear_chain: layer {k} bias of shape {b.shape}, expected "
+                                 f"({width},)")
+            args.append(b)
+        if slope is not None and not slope >= 0:
+            raise ValueError(f"linear_chain: layer {k} negative_slope must be >= 0, got {slope}")
+        layout.append((b is not None, None if slope is None else float(slope)))
+    if not layout:
+        raise ValueError("linear_chain: needs at least one layer")
+    return LinearChain(tuple(layout))(*args)

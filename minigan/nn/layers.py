@@ -52,7 +52,16 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
             setattr(self, str(i), m)
 
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        self.__dict__.pop("_chain", None)          # the layer list changed: plan again
+
     def forward(self, x):
+        if "_chain" not in self.__dict__:
+            object.__setattr__(self, "_chain", _dense_chain(list(self._modules.values())))
+        layers = _chain_layers(self._chain) if getattr(x, "ndim", 0) == 2 else None
+        if layers is not None:     # only dense layers: one node for all, the same numbers
+            return F.linear_chain(x, layers)
         mods = list(self._modules.values())
         i = 0
         while i < len(mods):
@@ -73,6 +82,34 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+def _dense_chain(mods):
+    """[(Linear, activation module or None), ...] if ``mods`` is nothing but Linear layers,
+    each maybe followed by a ReLU or LeakyReLU; else None."""
+    chain, i = [], 0
+    while i < len(mods):
+        if type(mods[i]) is not Linear:
+            return None
+        act = mods[i + 1] if i + 1 < len(mods) and type(mods[i + 1]) in (ReLU, LeakyReLU) \
+            else None
+        chain.append((mods[i], act))
+        i += 2 if act is not None else 1
+    return chain or None
+
+
+def _chain_layers(chain):
+    """F.linear_chain's layers for a planned chain, or None if there is none or an
+    activation cannot join it (a LeakyReLU whose slope is now negative)."""
+    if chain is None:
+        return None
+    layers = []
+    for lin, act in chain:
+        slope = None if act is None else 0.0 if type(act) is ReLU else act.negative_slope
+        if slope is not None and slope < 0:
+            return None
+        layers.append((lin.weight, lin.bias, slope))
+    return layers
 
 
 def _fused_slope(m, nxt):
