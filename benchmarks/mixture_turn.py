@@ -1,8 +1,9 @@
 """One turn of the mixture GAN (thesis 4.2.1) in minigan and in a PyTorch CPU twin.
 
 Both: G 10 -> 64 -> 32 -> 2 and D 2 -> 64 -> 32 -> 1 (ReLU), batch 64, Adam(2e-4, (0.5, 0.999)),
-one D step (real and fake as one batch) then one G step with the non-saturating loss, on the
-same pre-drawn real and latent batches. Timed interleaved, median of repeats.
+one D step (real and fake as one batch, one cross-entropy over it with per-row targets and
+weights 1/64, as minigan's GANTrainer does) then one G step with the non-saturating loss, on
+the same pre-drawn real and latent batches. Timed interleaved, median of repeats.
 
     python -m benchmarks.mixture_turn [--turns 500] [--repeats 5]
 """
@@ -11,6 +12,7 @@ import argparse
 import numpy as np
 
 import minigan as mg
+from benchmarks.models import _compare, _copy_weights
 from benchmarks.timing import interleaved
 from minigan.data import thesis_mixture
 from minigan.gan import GANTrainer
@@ -26,6 +28,7 @@ def _batches(n, seed=0):
 
 
 def minigan_runner(real, z):
+    """The turn of a GANTrainer (its ``__self__``) on the pre-drawn batches, taken in turn."""
     mg.manual_seed(0)
     G, D = mlp_generator(10, (64, 32)), mlp_discriminator(2, (64, 32))
     og = mg.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -44,51 +47,91 @@ def minigan_runner(real, z):
     return tr.turn
 
 
-def torch_runner(real, z):
-    import torch
-    from torch import nn
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
-    G = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(),
-                      nn.Linear(32, 2))
-    D = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(),
-                      nn.Linear(32, 1))
-    og = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    od = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = nn.functional.binary_cross_entropy_with_logits
-    real = [torch.from_numpy(r) for r in real]
-    z = [torch.from_numpy(v) for v in z]
-    ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
-    it = {"r": 0, "z": 0}
+def _torch_mlp(nn, sizes):
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
 
-    def turn():
-        it["r"] = (it["r"] + 1) % len(real)
-        it["z"] = (it["z"] + 2) % len(z)
-        with torch.no_grad():
-            fake = G(z[it["z"]])
-        logits = D(torch.cat([real[it["r"]], fake]))
-        d_loss = bce(logits[:64], ones) + bce(logits[64:], zeros)
-        od.zero_grad()
-        d_loss.backward()
-        od.step()
-        for p in D.parameters():
+
+class _TorchTwin:
+    """The same turn in PyTorch, on the same batches in the same order."""
+
+    def __init__(self, real, z):
+        import torch
+        torch.set_num_threads(2)
+        torch.manual_seed(0)
+        self.torch, self.bce = torch, torch.nn.functional.binary_cross_entropy_with_logits
+        self.G, self.D = _torch_mlp(torch.nn, (10, 64, 32, 2)), _torch_mlp(torch.nn, (2, 64, 32, 1))
+        self.og = torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.od = torch.optim.Adam(self.D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.real = [torch.from_numpy(r) for r in real]
+        self.z = [torch.from_numpy(v) for v in z]
+        self.ones = torch.ones(64, 1)
+        self.target = torch.cat([self.ones, torch.zeros(64, 1)])
+        self.weight = torch.full((128, 1), 1 / 64)
+        self.it = {"r": 0, "z": 0}
+
+    def d_loss(self):
+        self.it["r"] = (self.it["r"] + 1) % len(self.real)
+        self.it["z"] = (self.it["z"] + 2) % len(self.z)
+        with self.torch.no_grad():
+            fake = self.G(self.z[self.it["z"] - 1])
+        logits = self.D(self.torch.cat([self.real[self.it["r"]], fake]))
+        return self.bce(logits, self.target, reduction="sum", weight=self.weight)
+
+    def g_loss(self):
+        for p in self.D.parameters():
             p.requires_grad_(False)
-        g_loss = bce(D(G(z[it["z"] - 1])), ones)
-        og.zero_grad()
+        try:
+            return self.bce(self.D(self.G(self.z[self.it["z"]])), self.ones)
+        finally:
+            for p in self.D.parameters():
+                p.requires_grad_(True)
+
+    def turn(self):
+        d_loss = self.d_loss()
+        self.od.zero_grad()
+        d_loss.backward()
+        self.od.step()
+        g_loss = self.g_loss()
+        self.og.zero_grad()
         g_loss.backward()
-        og.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
-    return turn
+        self.og.step()
+
+
+def check_twins(turn, twin):
+    """With minigan's weights copied into the twin, both turns' D and G losses and gradients
+    agree (before timing: a benchmark of a wrong computation is worthless)."""
+    tr = turn.__self__
+    _copy_weights(tr.G, twin.G, twin.torch)
+    _copy_weights(tr.D, twin.D, twin.torch)
+    with mg.no_grad():
+        fake = tr.G(tr.sample_latent(64, None))
+    loss, tloss = tr._d_loss(fake), twin.d_loss()
+    for m in (tr.D, twin.D):
+        m.zero_grad()
+    loss.backward()
+    tloss.backward()
+    _compare(loss.item(), tloss.item(), tr.D, twin.D)
+    loss, tloss = tr._g_loss(tr.G(tr.sample_latent(64, None))), twin.g_loss()
+    for m in (tr.G, twin.G):
+        m.zero_grad()
+    loss.backward()
+    tloss.backward()
+    _compare(loss.item(), tloss.item(), tr.G, twin.G)
 
 
 def measure(turns=500, repeats=5):
     real, z = _batches(turns)
     runners = {"minigan": minigan_runner(real, z)}
     try:
-        runners["torch"] = torch_runner(real, z)
+        twin = _TorchTwin(real, z)
     except ImportError:
-        pass
+        twin = None
+    if twin is not None:
+        check_twins(runners["minigan"], twin)
+        runners["torch"] = twin.turn
     return {k: t * 1e3 for k, t in interleaved(runners, repeats, turns, warmup=50).items()}
 
 

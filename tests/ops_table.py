@@ -103,6 +103,20 @@ def _loss(draw, grid_in="any", grid_t="unit"):
 
 
 @st.composite
+def _weighted_loss(draw):
+    (x, t), kw = draw(_loss())
+    lead = draw(st.integers(0, x.ndim))
+    kw["weight"] = draw(values(x.shape[lead:], "pos"))    # broadcast over the leading dims
+    return [x, t], kw
+
+
+def _torch_weighted_bce(a, t, reduction, weight):
+    import torch
+    return _tF().binary_cross_entropy_with_logits(a, t, reduction=reduction,
+                                                  weight=torch.from_numpy(weight))
+
+
+@st.composite
 def _classes(draw, log_probs=False):
     n, c = draw(st.integers(1, 5)), draw(st.integers(2, 5))
     labels = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
@@ -360,6 +374,8 @@ OPS = [
     Op("bce_with_logits", F.binary_cross_entropy_with_logits, _loss(),
        lambda a, t, reduction: _tF().binary_cross_entropy_with_logits(a, t,
                                                                       reduction=reduction)),
+    Op("bce_with_logits_weighted", F.binary_cross_entropy_with_logits, _weighted_loss(),
+       _torch_weighted_bce),
     Op("bce", F.binary_cross_entropy, _loss("prob", "unit"),
        lambda a, t, reduction: _tF().binary_cross_entropy(a, t, reduction=reduction)),
     Op("mse_loss", F.mse_loss, _loss("any", "any"),

@@ -2,6 +2,8 @@
 assert nothing about speed."""
 import json
 
+import pytest
+
 from benchmarks import __main__ as runner
 from benchmarks import mixture_turn, op_overhead, spatial
 
@@ -12,6 +14,16 @@ def test_op_overhead_runs():
 
 def test_mixture_turn_runs():
     assert "minigan" in mixture_turn.measure(turns=3, repeats=1)
+
+
+def test_mixture_turn_twins_compute_the_same_losses_and_gradients(torch):
+    real, z = mixture_turn._batches(4)
+    twin = mixture_turn._TorchTwin(real, z)
+    mixture_turn.check_twins(mixture_turn.minigan_runner(real, z), twin)    # raises if not
+    twin = mixture_turn._TorchTwin(real, z)
+    twin.weight = twin.weight * 2                        # a wrong twin is caught
+    with pytest.raises(AssertionError):
+        mixture_turn.check_twins(mixture_turn.minigan_runner(real, z), twin)
 
 
 def test_spatial_benchmark_checks_its_numbers_against_pytorch(torch, capsys):

@@ -78,6 +78,21 @@ def test_joint_batch_gives_the_same_d_gradients_as_two_passes():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("n_real", [1, 3, 5])
+def test_joint_discriminator_loss_is_the_two_part_loss(n_real):
+    from minigan.gan import discriminator_loss, joint_discriminator_loss
+    x = np.random.default_rng(5).standard_normal((7, 1)) * 3
+    a, b = mg.tensor(x, requires_grad=True), mg.tensor(x, requires_grad=True)
+    joint = joint_discriminator_loss(a, n_real)
+    split = discriminator_loss(b[:n_real], b[n_real:])
+    assert abs(joint.item() - split.item()) < 1e-12
+    joint.backward()
+    split.backward()
+    np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match=r"n_real must be in \(0, 7\), got 7"):
+        joint_discriminator_loss(a, 7)
+
+
 def test_a_short_seeded_run_learns_and_repeats_exactly():
     scorer = MixtureMetrics(thesis_mixture(), reference_samples=20_000)
     z = np.random.default_rng(9).standard_normal((4000, 4)).astype(np.float32)

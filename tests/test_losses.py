@@ -63,3 +63,10 @@ def test_reductions_agree():
     assert F.binary_cross_entropy_with_logits(x, t, reduction="sum").item() == \
         pytest.approx(none.sum())
     assert F.binary_cross_entropy_with_logits(x, t).item() == pytest.approx(none.mean())
+
+
+def test_bce_weight_must_broadcast_to_the_input():
+    x, t = np.zeros((4, 3)), np.ones((4, 3))
+    with pytest.raises(ValueError, match=r"weight of shape \(4,\) does not broadcast to the "
+                                         r"input's \(4, 3\)"):
+        F.binary_cross_entropy_with_logits(x, t, weight=np.ones(4))

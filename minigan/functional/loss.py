@@ -3,6 +3,8 @@
 Binary cross-entropy on logits is written as softplus(x) - t x, which is exact and finite for
 any logit (no log of a sigmoid); on probabilities the logs are clamped at -100 as in PyTorch.
 """
+import numpy as np
+
 from minigan.backend import get_array_module
 from minigan.core import Function, Tensor, as_tensor
 from minigan.functional.activation import log_softmax, sigmoid
@@ -36,25 +38,29 @@ def _pair(input, target):
 
 class BCEWithLogits(Function):
     """-[t log s(x) + (1 - t) log(1 - s(x))] = softplus(x) - t x, exact for any logit x;
-    d/dx = s(x) - t, d/dt = -x. The reduction happens in the node (one node, not three)."""
+    d/dx = s(x) - t, d/dt = -x. The reduction happens in the node (one node, not three).
+    ``weight``: a constant array (or None) multiplying each element's loss."""
 
-    def __init__(self, reduction="none"):
-        self.reduction = reduction
+    def __init__(self, reduction="none", weight=None):
+        self.reduction, self.weight = reduction, weight
 
     def forward(self, x, t):
         loss = get_array_module(x).logaddexp(0, x) - t * x
+        if self.weight is not None:
+            loss *= self.weight
         if self.reduction == "none":
             return loss
         total = loss.sum()
         return total * (1.0 / max(loss.size, 1)) if self.reduction == "mean" else total
 
     def _per_element(self, g, xp_broadcast):
-        """The output gradient as one per element: a sum copies it, a mean spreads it."""
-        if self.reduction == "none":
-            return g
+        """The output gradient as one per element: a sum copies it, a mean spreads it; times
+        the weight."""
         if self.reduction == "mean":
             g = g * (1.0 / max(self.inputs[0].data.size, 1))
-        return xp_broadcast(g, self.inputs[0].shape)
+        if self.reduction != "none":
+            g = xp_broadcast(g, self.inputs[0].shape)
+        return g if self.weight is None else g * self.weight
 
     def backward(self, gy):
         x, t = self.inputs
@@ -69,11 +75,26 @@ class BCEWithLogits(Function):
                 -g * x if self.needs[1] else None)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """BCE on logits: softplus(x) - t x, stable for any logit x (no log of a sigmoid)."""
+def _broadcast(a, b):
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return None
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean", weight=None):
+    """BCE on logits: softplus(x) - t x, stable for any logit x (no log of a sigmoid).
+    ``weight`` (as PyTorch's): a constant broadcastable to the input that multiplies each
+    element's loss before the reduction."""
     input, target = _pair(input, target)
     _check(reduction, input, target, "binary_cross_entropy_with_logits")
-    return BCEWithLogits(reduction)(input, target)
+    if weight is not None:
+        weight = weight.data if isinstance(weight, Tensor) else weight
+        weight = get_array_module(input.data).asarray(weight, dtype=input.dtype)
+        if _broadcast(weight.shape, input.shape) != input.shape:
+            raise ValueError(f"binary_cross_entropy_with_logits: weight of shape "
+                             f"{weight.shape} does not broadcast to the input's {input.shape}")
+    return BCEWithLogits(reduction, weight)(input, target)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):

@@ -9,7 +9,12 @@ import copy
 
 from minigan import functional as F
 from minigan.core import no_grad
-from minigan.gan.losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
+from minigan.gan.losses import (
+    GENERATOR_LOSSES,
+    discriminator_loss,
+    generator_loss,
+    joint_discriminator_loss,
+)
 
 
 class GANTrainer:
@@ -45,16 +50,11 @@ class GANTrainer:
         self.turns = 0
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
 
-    def _d_logits(self, real, fake):
-        if not self.joint_batch:
-            return self.D(real), self.D(fake)
-        n = len(real)
-        logits = self.D(F.cat([real, fake], 0))
-        return logits[:n], logits[n:]
-
     def _d_loss(self, fake):
         real = self.sample_real(self.batch_size, self.rng)
-        return discriminator_loss(*self._d_logits(real, fake))
+        if self.joint_batch:
+            return joint_discriminator_loss(self.D(F.cat([real, fake], 0)), len(real))
+        return discriminator_loss(self.D(real), self.D(fake))
 
     def _g_loss(self, fake):
         params = [p for p in self.D.parameters() if p.requires_grad]
