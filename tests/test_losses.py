@@ -70,3 +70,22 @@ def test_bce_weight_must_broadcast_to_the_input():
     with pytest.raises(ValueError, match=r"weight of shape \(4,\) does not broadcast to the "
                                          r"input's \(4, 3\)"):
         F.binary_cross_entropy_with_logits(x, t, weight=np.ones(4))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bce_with_logits_kernel_path_equals_the_graph_path(reduction, weighted):
+    # a constant target and a reduction take the one-loop kernels, forward and backward
+    rng = np.random.default_rng(3)
+    x = mg.tensor(rng.standard_normal((9, 2)) * 30, requires_grad=True)   # saturated logits too
+    t = rng.integers(0, 2, (9, 2)).astype(np.float64)
+    w = rng.random((9, 2)) + 0.5 if weighted else None
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction, weight=w)
+    per = np.logaddexp(0, x.data) - t * x.data
+    per = per * w if weighted else per
+    assert abs(loss.item() - (per.mean() if reduction == "mean" else per.sum())) < 1e-12 * per.size
+    fast, = mg.grad(loss, [x], retain_graph=True)
+    graph, = mg.grad(loss, [x], create_graph=True)
+    np.testing.assert_allclose(fast.data, graph.data, rtol=1e-12, atol=1e-15)
+    assert mg.gradcheck(lambda x: F.binary_cross_entropy_with_logits(x, t, reduction, weight=w),
+                        [mg.tensor(x.data / 30, requires_grad=True)])

@@ -90,4 +90,7 @@ def warmup(dtypes=("float32", "float64")):
             E.leaky_relu_grad(nd, nd, 0.2)
             E.relu(nd)
             E.relu_grad(nd, nd)
+        for w in (None, p):
+            E.bce_logits_sum_numba(p, p, w)
+            E.bce_logits_grad_numba(p, p, w, 1.0)
     return time.perf_counter() - start

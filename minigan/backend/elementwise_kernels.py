@@ -68,7 +68,8 @@ def leaky_relu_grad_numba(x, gy, slope):
     return g
 
 
-def _fits(*arrays):
+def fits(*arrays):
+    """Contiguous NumPy arrays of one dtype and one shape: what the kernels here take."""
     a = arrays[0]
     return all(type(b) is np.ndarray and b.flags.c_contiguous and b.dtype == a.dtype
                and b.shape == a.shape for b in arrays)
@@ -76,28 +77,28 @@ def _fits(*arrays):
 
 def relu(x, inplace=False):
     """max(x, 0), into x itself with ``inplace`` (for a fresh array nobody else holds)."""
-    if _fits(x) and x.dtype.kind == "f":
+    if fits(x) and x.dtype.kind == "f":
         return relu_numba(x, x if inplace else np.empty_like(x))
     return get_array_module(x).maximum(x, 0, out=x if inplace else None)
 
 
 def relu_grad(x, gy):
     """gy where x > 0, else 0: the gradient of relu at x (x may be relu's output)."""
-    if _fits(x, gy) and x.dtype.kind == "f":
+    if fits(x, gy) and x.dtype.kind == "f":
         return relu_grad_numba(x, gy)
     return gy * (x > 0)
 
 
 def leaky_relu(x, slope):
     """x where x > 0, else slope * x."""
-    if _fits(x) and x.dtype.kind == "f":
+    if fits(x) and x.dtype.kind == "f":
         return leaky_relu_numba(x, x.dtype.type(slope))   # slope in x's precision
     return leaky_relu_numpy(x, slope)
 
 
 def leaky_relu_grad(x, gy, slope):
     """gy where x > 0, else slope * gy: the gradient of leaky_relu at x."""
-    if _fits(x, gy) and x.dtype.kind == "f":
+    if fits(x, gy) and x.dtype.kind == "f":
         return leaky_relu_grad_numba(x, gy, gy.dtype.type(slope))
     return leaky_relu_grad_numpy(x, gy, slope)
 
@@ -105,3 +106,31 @@ def leaky_relu_grad(x, gy, slope):
 def leaky_relu_derivative(x, slope):
     """1 where x > 0, else slope: the mask a piecewise-linear backward multiplies by."""
     return leaky_relu_grad(x, get_array_module(x).ones_like(x), slope)
+
+
+# Binary cross-entropy on logits, reduced: NumPy takes ~6 calls of ~1.3 µs each on the mixture
+# GAN's (128, 1) logits for the loss and as many for its gradient; one loop each.
+@numba.njit(cache=True)
+def bce_logits_sum_numba(x, t, w):
+    """sum of w * (softplus(x) - t x) (w None: weight 1), accumulated in float64."""
+    xf, tf = x.reshape(-1), t.reshape(-1)
+    total = 0.0
+    for i in range(xf.size):
+        v = np.float64(xf[i])
+        loss = max(v, 0.0) + np.log1p(np.exp(-abs(v))) - np.float64(tf[i]) * v
+        total += loss if w is None else loss * np.float64(w.reshape(-1)[i])
+    return total
+
+
+@numba.njit(cache=True)
+def bce_logits_grad_numba(x, t, w, g):
+    """g * w * (sigmoid(x) - t), elementwise (w None: weight 1); g a scalar."""
+    out = np.empty_like(x)
+    xf, tf, of = x.reshape(-1), t.reshape(-1), out.reshape(-1)
+    for i in range(xf.size):
+        v = np.float64(xf[i])
+        e = np.exp(-abs(v))
+        s = 1 / (1 + e) if v >= 0 else e / (1 + e)
+        d = g * (s - np.float64(tf[i]))
+        of[i] = d if w is None else d * np.float64(w.reshape(-1)[i])
+    return out
