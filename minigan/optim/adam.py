@@ -23,11 +23,13 @@ class Adam(Optimizer):
                                       weight_decay=float(weight_decay)))
 
     def _update(self, p, g, state):
-        if "exp_avg" not in state:
-            state["exp_avg"] = p.data * 0
+        m = state.get("exp_avg")
+        if m is None:
+            m = state["exp_avg"] = p.data * 0
             state["exp_avg_sq"] = p.data * 0
             state["step"] = np.zeros((), dtype=np.int64)
-        state["step"] += 1
+        step = state["step"]
+        step += 1
         b1, b2 = self.betas
-        adam_update(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.lr, b1, b2,
-                    self.eps, self.weight_decay, int(state["step"]))
+        adam_update(p.data, g, m, state["exp_avg_sq"], self.lr, b1, b2, self.eps,
+                    self.weight_decay, int(step))
