@@ -30,7 +30,8 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
                    K.max_pool_2x2_serial, K.col2im_nhwc_serial, K.col2im_nhwc_parallel,
                    K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
-                   E.relu_numba, E.relu_grad_numba, N.bn_forward_numba, N.bn_backward_numba):
+                   E.relu_numba, E.relu_grad_numba, E.bias_act_numba, E.act_bias_grad_numba,
+                   N.bn_forward_numba, N.bn_backward_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
 
@@ -74,6 +75,29 @@ def test_relu_kernels_match_the_numpy_reference(dtype, shape):
     np.testing.assert_array_equal(E.relu(v), E.relu_numpy(v))
     np.testing.assert_array_equal(E.relu_grad(v, gy[..., ::2] if x.ndim > 1 else gy[::2]),
                                   E.relu_grad_numpy(v, gy[..., ::2] if x.ndim > 1 else gy[::2]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 5), (7, 3), (64, 33)])
+def test_dense_bias_activation_kernels_match_numpy_bit_for_bit(dtype, shape):
+    from minigan.backend import elementwise_kernels as E
+    rng = np.random.default_rng(6)
+    y = rng.standard_normal(shape).astype(dtype)
+    y.reshape(-1)[:3] = [np.nan, -np.inf, 0.0]
+    b, g = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    for slope in (None, 0.0, 0.2):
+        ref = y + b
+        if slope is not None:
+            ref = E.relu_numpy(ref) if slope == 0 else E.leaky_relu_numpy(ref, dtype(slope))
+        out = E.bias_act_numba(y.copy(), b, slope is not None, float(slope or 0))
+        np.testing.assert_array_equal(out, ref)
+        gref = g if slope is None else (E.relu_grad_numpy(out, g) if slope == 0 else
+                                        E.leaky_relu_grad_numpy(out, g, dtype(slope)))
+        gout, gb = E.act_bias_grad_numba(out, g, slope is not None, float(slope or 0))
+        assert gout.dtype == gb.dtype == dtype
+        np.testing.assert_array_equal(gout, gref)
+        np.testing.assert_array_equal(gb, gref.sum(0))
+        assert E.act_bias_grad(out, g, slope)[1].tobytes() == gb.tobytes()    # dispatch
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

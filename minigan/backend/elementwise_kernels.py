@@ -71,8 +71,11 @@ def leaky_relu_grad_numba(x, gy, slope):
 def fits(*arrays):
     """Contiguous NumPy arrays of one dtype and one shape: what the kernels here take."""
     a = arrays[0]
-    return all(type(b) is np.ndarray and b.flags.c_contiguous and b.dtype == a.dtype
-               and b.shape == a.shape for b in arrays)
+    for b in arrays:      # a loop, not all(...): this runs on every call (~0.2 against 0.4 µs)
+        if type(b) is not np.ndarray or not b.flags.c_contiguous or b.dtype != a.dtype \
+                or b.shape != a.shape:
+            return False
+    return True
 
 
 def relu(x, inplace=False):
@@ -134,3 +137,66 @@ def bce_logits_grad_numba(x, t, w, g):
         d = g * (s - np.float64(tf[i]))
         of[i] = d if w is None else d * np.float64(w.reshape(-1)[i])
     return out
+
+
+# A dense layer's bias and activation: NumPy adds the bias in one call and the activation
+# takes another, then the backward takes one for the activation's gradient and one for the
+# bias's (g.sum(0)); on the mixture GAN's (64, 64) layers each call costs ~1.2-1.9 µs.
+# One loop each way; the same arithmetic in the same order (the column sums accumulate row
+# after row, as NumPy's axis-0 sum does), so the same numbers.
+@numba.njit(cache=True)
+def bias_act_numba(y, b, act, slope):
+    """y += b, then relu (slope 0) or leaky_relu (slope > 0) if ``act``; in place, in y's
+    precision (slope too). NaN stays NaN."""
+    slope = y.dtype.type(slope)
+    zero = slope - slope
+    n, m = y.shape
+    for i in range(n):
+        for j in range(m):
+            v = y[i, j] + b[j]
+            if act and v <= 0:
+                v = zero if slope == zero else v * slope
+            y[i, j] = v
+    return y
+
+
+@numba.njit(cache=True)
+def act_bias_grad_numba(y, g, act, slope):
+    """(g through the activation whose output was y if ``act``, else g itself; its column
+    sums, the bias's gradient)."""
+    slope = g.dtype.type(slope)
+    zero = slope - slope
+    n, m = g.shape
+    out = np.empty_like(g) if act else g
+    gb = np.zeros(m, dtype=g.dtype)
+    for i in range(n):
+        for j in range(m):
+            d = g[i, j]
+            if act:
+                if not y[i, j] > 0:
+                    d = zero if slope == zero else d * slope
+                out[i, j] = d
+            gb[j] += d
+    return out, gb
+
+
+def bias_act(y, b, slope):
+    """y + b through relu (slope 0) or leaky_relu (slope > 0), or none (slope None), in place
+    on the fresh 2-D product y."""
+    if (type(y) is np.ndarray and type(b) is np.ndarray and y.ndim == 2 and y.dtype == b.dtype
+            and y.dtype.kind == "f" and y.flags.c_contiguous and b.flags.c_contiguous):
+        return bias_act_numba(y, b, slope is not None, float(slope or 0))
+    y += b
+    if slope is None:
+        return y
+    return relu(y, inplace=True) if slope == 0 else leaky_relu(y, slope)
+
+
+def act_bias_grad(y, g, slope):
+    """(g through the activation (slope None: none) whose output was y, its column sums)."""
+    if g.ndim == 2 and fits(g) and (slope is None or fits(y, g)) and g.dtype.kind == "f":
+        return act_bias_grad_numba(g if slope is None else y, g, slope is not None,
+                                   float(slope or 0))
+    if slope is not None:
+        g = relu_grad(y, g) if slope == 0 else leaky_relu_grad(y, g, slope)
+    return g, g.sum(0)

@@ -46,10 +46,10 @@ def matmul(a, b):
 
 def _affine(x, w, b, slope):
     """x W^T + b on arrays, through relu (slope 0) or leaky_relu (slope > 0) unless slope is
-    None; the activation runs in place on the fresh product."""
+    None; bias and activation in place on the fresh product."""
     y = x @ w.T
     if b is not None:
-        y += b
+        return kernels.bias_act(y, b, slope)
     if slope is None:
         return y
     return kernels.relu(y, inplace=True) if slope == 0 else kernels.leaky_relu(y, slope)
@@ -65,12 +65,16 @@ def _act_grad(g, y, slope):
     return MulMask(kernels.leaky_relu_derivative(y, slope))(g)
 
 
+def _dense_grads(g, y, slope, x, w, need_x, need_w, need_b):
+    """First order, on arrays: the gradients of act(x W^T + b) (output y) from its output's
+    gradient g; the activation's and the bias's gradients in one pass."""
+    g, gb = kernels.act_bias_grad(y, g, slope) if need_b else (_act_grad(g, y, slope), None)
+    return (g @ w) if need_x else None, (g.T @ x) if need_w else None, gb
+
+
 def _affine_grads(g, x, w, need_x, need_w, need_b):
-    """Gradients of x W^T + b from its output's gradient g: on arrays (g an array; x, w
-    arrays) or with minigan ops (g, x, w Tensors), so that they can be differentiated again."""
-    if not isinstance(g, Tensor):
-        return ((g @ w) if need_x else None, (g.T @ x) if need_w else None,
-                g.sum(0) if need_b else None)
+    """The same with minigan ops on Tensors (g already through the activation), so that the
+    gradients can be differentiated again."""
     return (matmul(g, w) if need_x else None, matmul(transpose(g), x) if need_w else None,
             sum(g, 0) if need_b else None)
 
@@ -78,21 +82,21 @@ def _affine_grads(g, x, w, need_x, need_w, need_b):
 class Linear(Function):
     """y = x W^T + b for x: (N, in), W: (out, in), b: (out,) — one node instead of three."""
 
+    slope = None
+
     def forward(self, x, w, b=None):
-        return _affine(x, w, b, None)
+        return _affine(x, w, b, self.slope)
 
     def backward(self, gy):
-        return self._grads(gy.data if self.first_order() else gy)
-
-    def _grads(self, g):
-        """The gradients from the gradient g of the affine map's output (an array on the
-        first-order path, a Tensor when building a graph)."""
         x, w = self.inputs[:2]
-        arrays = not isinstance(g, Tensor)
-        gx, gw, gb = _affine_grads(g, x.data if arrays else x, w.data if arrays else w,
-                                   self.needs[0], self.needs[1],
-                                   len(self.inputs) == 3 and self.needs[2])
-        return (gx, gw) if len(self.inputs) == 2 else (gx, gw, gb)
+        biased = len(self.inputs) == 3
+        need = (self.needs[0], self.needs[1], biased and self.needs[2])
+        y = None if self.slope is None else self.y
+        if self.first_order():
+            grads = _dense_grads(gy.data, y, self.slope, x.data, w.data, *need)
+        else:
+            grads = _affine_grads(_act_grad(gy, y, self.slope), x, w, *need)
+        return grads if biased else grads[:2]
 
 
 class LinearAct(Linear):
@@ -104,13 +108,6 @@ class LinearAct(Linear):
 
     def __init__(self, slope):
         self.slope = slope
-
-    def forward(self, x, w, b=None):
-        return _affine(x, w, b, self.slope)
-
-    def backward(self, gy):
-        g = gy.data if self.first_order() else gy
-        return self._grads(_act_grad(g, self.y, self.slope))
 
 
 class LinearChain(Function):
@@ -151,9 +148,12 @@ class LinearChain(Function):
         g = gy.data if arrays else gy
         for k in reversed(range(len(layers))):
             w, b, slope, i = layers[k]
-            g = _act_grad(g, self.hs[k + 1], slope)
-            gx, grads[i], gb = _affine_grads(g, hs[k], w.data if arrays else w, below[k],
-                                             needs[i], b is not None and needs[i + 1])
+            need = (below[k], needs[i], b is not None and needs[i + 1])
+            if arrays:
+                gx, grads[i], gb = _dense_grads(g, self.hs[k + 1], slope, hs[k], w.data, *need)
+            else:
+                gx, grads[i], gb = _affine_grads(_act_grad(g, self.hs[k + 1], slope), hs[k], w,
+                                                 *need)
             if b is not None:
                 grads[i + 1] = gb
             if not below[k]:
