@@ -78,7 +78,7 @@ def test_relu_kernels_match_the_numpy_reference(dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(1, 5), (7, 3), (64, 33)])
+@pytest.mark.parametrize("shape", [(1, 5), (7, 3), (64, 33), (128, 1)])
 def test_dense_bias_activation_kernels_match_numpy_bit_for_bit(dtype, shape):
     from minigan.backend import elementwise_kernels as E
     rng = np.random.default_rng(6)
@@ -96,8 +96,9 @@ def test_dense_bias_activation_kernels_match_numpy_bit_for_bit(dtype, shape):
         gout, gb = E.act_bias_grad_numba(out, g, slope is not None, float(slope or 0))
         assert gout.dtype == gb.dtype == dtype
         np.testing.assert_array_equal(gout, gref)
-        np.testing.assert_array_equal(gb, gref.sum(0))
-        assert E.act_bias_grad(out, g, slope)[1].tobytes() == gb.tobytes()    # dispatch
+        if shape[1] > 1:       # NumPy sums a single column pairwise: the dispatch keeps NumPy's
+            np.testing.assert_array_equal(gb, gref.sum(0))
+        assert E.act_bias_grad(out, g, slope)[1].tobytes() == gref.sum(0).tobytes()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

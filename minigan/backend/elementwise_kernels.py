@@ -143,7 +143,7 @@ def bce_logits_grad_numba(x, t, w, g):
 # takes another, then the backward takes one for the activation's gradient and one for the
 # bias's (g.sum(0)); on the mixture GAN's (64, 64) layers each call costs ~1.2-1.9 µs.
 # One loop each way; the same arithmetic in the same order (the column sums accumulate row
-# after row, as NumPy's axis-0 sum does), so the same numbers.
+# after row, as NumPy's axis-0 sum does for two columns or more), so the same numbers.
 @numba.njit(cache=True)
 def bias_act_numba(y, b, act, slope):
     """y += b, then relu (slope 0) or leaky_relu (slope > 0) if ``act``; in place, in y's
@@ -194,7 +194,9 @@ def bias_act(y, b, slope):
 
 def act_bias_grad(y, g, slope):
     """(g through the activation (slope None: none) whose output was y, its column sums)."""
-    if g.ndim == 2 and fits(g) and (slope is None or fits(y, g)) and g.dtype.kind == "f":
+    # one column: NumPy sums it as a contiguous vector, pairwise, and so must we (its numbers)
+    if g.ndim == 2 and g.shape[1] > 1 and fits(g) and (slope is None or fits(y, g)) \
+            and g.dtype.kind == "f":
         return act_bias_grad_numba(g if slope is None else y, g, slope is not None,
                                    float(slope or 0))
     if slope is not None:
