@@ -126,6 +126,27 @@ def test_no_grad_records_nothing():
     assert mg.is_grad_enabled()
 
 
+def test_grad_mode_switches_nest_restore_and_decorate():
+    x = mg.tensor([1.0], requires_grad=True)
+    off = mg.no_grad()
+
+    @off
+    def depth(n):           # one instance entered recursively
+        assert not mg.is_grad_enabled()
+        with mg.enable_grad():
+            assert (x * 2).requires_grad
+        assert not mg.is_grad_enabled()
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    assert depth(3) == 3 and mg.is_grad_enabled()
+    try:
+        with mg.set_grad_enabled(False):
+            raise KeyError
+    except KeyError:
+        pass
+    assert mg.is_grad_enabled()       # restored on an exception too
+
+
 def test_grad_returns_gradients_without_touching_dot_grad():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 3

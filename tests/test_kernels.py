@@ -89,11 +89,15 @@ def test_dense_bias_activation_kernels_match_numpy_bit_for_bit(dtype, shape):
         ref = y + b
         if slope is not None:
             ref = E.relu_numpy(ref) if slope == 0 else E.leaky_relu_numpy(ref, dtype(slope))
-        out = E.bias_act_numba(y.copy(), b, slope is not None, float(slope or 0))
+        out = y.copy()
+        E.bias_act_numba(out, b, slope is not None, float(slope or 0))
         np.testing.assert_array_equal(out, ref)
         gref = g if slope is None else (E.relu_grad_numpy(out, g) if slope == 0 else
                                         E.leaky_relu_grad_numpy(out, g, dtype(slope)))
-        gout, gb = E.act_bias_grad_numba(out, g, slope is not None, float(slope or 0))
+        gout, gb = np.empty_like(g), np.zeros(shape[1], dtype)
+        E.act_bias_grad_numba(out, g, slope is not None, float(slope or 0), gout, gb)
+        if slope is None:
+            gout = g
         assert gout.dtype == gb.dtype == dtype
         np.testing.assert_array_equal(gout, gref)
         if shape[1] > 1:       # NumPy sums a single column pairwise: the dispatch keeps NumPy's

@@ -93,7 +93,8 @@ def warmup(dtypes=("float32", "float64")):
             E.relu_grad(nd, nd)
         for act in (False, True):
             E.bias_act_numba(p.reshape(1, 3), p, act, 0.0)
-            E.act_bias_grad_numba(p.reshape(1, 3), p.reshape(1, 3), act, 0.0)
+            E.act_bias_grad_numba(p.reshape(1, 3), p.reshape(1, 3), act, 0.0,
+                                  p.reshape(1, 3).copy(), p.copy())
         for w in (None, p):
             E.bce_logits_sum_numba(p, p, w)
             E.bce_logits_grad_numba(p, p, w, 1.0)

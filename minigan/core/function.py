@@ -21,14 +21,21 @@ def is_grad_enabled():
     return _Mode.grad_enabled
 
 
-@contextlib.contextmanager
-def set_grad_enabled(mode):
-    """Context manager that turns graph recording on or off."""
-    old, _Mode.grad_enabled = _Mode.grad_enabled, bool(mode)
-    try:
-        yield
-    finally:
-        _Mode.grad_enabled = old
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turns graph recording on or off: a context manager, or a decorator. A class, since a
+    generator-based one costs ~1 µs a use and every backward and no_grad block enters one;
+    a stack of saved modes, so that one instance can be re-entered (a recursive decorated
+    function)."""
+
+    def __init__(self, mode):
+        self.mode, self.saved = bool(mode), []
+
+    def __enter__(self):
+        self.saved.append(_Mode.grad_enabled)
+        _Mode.grad_enabled = self.mode
+
+    def __exit__(self, *exc):
+        _Mode.grad_enabled = self.saved.pop()
 
 
 def no_grad():

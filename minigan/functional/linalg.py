@@ -204,23 +204,27 @@ def linear_chain(x, layers):
     x = as_tensor(x)
     if x.ndim != 2:
         raise ValueError(f"linear_chain: input must be (N, features), got shape {x.shape}")
-    args, layout, width = [x], [], x.shape[1]
+    args, layout, width = [x], [], x.data.shape[1]
     for k, (w, b, slope) in enumerate(layers):
         w = as_tensor(w)
-        if w.ndim != 2 or w.shape[1] != width:
-            raise ValueError(f"linear_chain: layer {k} weight of shape {w.shape} does not fit "
+        shape = w.data.shape
+        if len(shape) != 2 or shape[1] != width:
+            raise ValueError(f"linear_chain: layer {k} weight of shape {shape} does not fit "
                              f"its input of width {width}")
-        width = w.shape[0]
+        width = shape[0]
         args.append(w)
         if b is not None:
             b = as_tensor(b)
-            if b.shape != (width,):
+            if b.data.shape != (width,):
                 raise ValueError(f"linear_chain: layer {k} bias of shape {b.shape}, expected "
                                  f"({width},)")
             args.append(b)
-        if slope is not None and not slope >= 0:
-            raise ValueError(f"linear_chain: layer {k} negative_slope must be >= 0, got {slope}")
-        layout.append((b is not None, None if slope is None else float(slope)))
+        if slope is not None:
+            if not slope >= 0:
+                raise ValueError(f"linear_chain: layer {k} negative_slope must be >= 0, got "
+                                 f"{slope}")
+            slope = float(slope)
+        layout.append((b is not None, slope))
     if not layout:
         raise ValueError("linear_chain: needs at least one layer")
     return LinearChain(tuple(layout))(*args)

@@ -105,7 +105,7 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean", weight=Non
     if weight is not None:
         weight = weight.data if isinstance(weight, Tensor) else weight
         weight = get_array_module(input.data).asarray(weight, dtype=input.dtype)
-        if _broadcast(weight.shape, input.shape) != input.shape:
+        if weight.shape != input.shape and _broadcast(weight.shape, input.shape) != input.shape:
             raise ValueError(f"binary_cross_entropy_with_logits: weight of shape "
                              f"{weight.shape} does not broadcast to the input's {input.shape}")
     return BCEWithLogits(reduction, weight)(input, target)

@@ -3,6 +3,8 @@
 With D(x) = sigmoid(l(x)): log D = -softplus(-l) and log(1 - D) = -softplus(l), so every loss is
 a binary cross-entropy with logits — exact for any logit, no log of a saturated sigmoid.
 """
+import functools
+
 from minigan import functional as F
 from minigan.backend import get_array_module
 
@@ -23,12 +25,23 @@ def joint_discriminator_loss(logits, n_real):
     n = logits.shape[0]
     if not 0 < n_real < n:
         raise ValueError(f"joint_discriminator_loss: n_real must be in (0, {n}), got {n_real}")
-    xp = get_array_module(logits.data)
-    target = xp.zeros(logits.shape, dtype=logits.dtype)
-    target[:n_real] = 1
-    weight = xp.full(logits.shape, 1 / (n - n_real), dtype=logits.dtype)
-    weight[:n_real] = 1 / n_real
+    target, weight = _joint_constants(get_array_module(logits.data), logits.shape, n_real,
+                                      logits.dtype)
     return F.binary_cross_entropy_with_logits(logits, target, reduction="sum", weight=weight)
+
+
+@functools.lru_cache(maxsize=16)
+def _joint_constants(xp, shape, n_real, dtype):
+    """Per-row targets (1 then 0) and weights (1 / n_real, then 1 / n_fake), made once per
+    batch geometry and never written to."""
+    target = xp.zeros(shape, dtype=dtype)
+    target[:n_real] = 1
+    weight = xp.full(shape, 1 / (shape[0] - n_real), dtype=dtype)
+    weight[:n_real] = 1 / n_real
+    for a in (target, weight):
+        if hasattr(a, "flags"):
+            a.flags.writeable = False
+    return target, weight
 
 
 def generator_loss(fake_logits, kind="non_saturating"):
