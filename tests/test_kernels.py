@@ -31,7 +31,8 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
                    K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
                    E.relu_numba, E.relu_grad_numba, E.bias_act_numba, E.act_bias_grad_numba,
-                   N.bn_forward_numba, N.bn_backward_numba):
+                   N.bn_forward_numba, N.bn_backward_numba, N.bn_rows_forward_numba,
+                   N.bn_rows_backward_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
 
@@ -124,6 +125,26 @@ def test_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, r, **tol)
     assert N.bn_forward(x, w, b, 1e-5)[1].flags.c_contiguous
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3), (64, 33), (5, 1)])
+def test_row_wise_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
+    from minigan.backend import norm_kernels as N
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 3 - 2).astype(dtype)
+    w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
+    g = rng.standard_normal(shape).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    x3, g3 = x.reshape(shape + (1,)), g.reshape(shape + (1,))
+    ours, ref = N.bn_forward(x3, w, b, 1e-5), N.bn_forward_numpy(x3, w, b, 1e-5)
+    for a, r in zip(ours, ref):
+        np.testing.assert_allclose(a, r, **tol)
+    assert ours[0].shape == ours[1].shape == x3.shape and ours[1].dtype == dtype
+    scale = ref[4] * w
+    for a, r in zip(N.bn_backward(g3, ref[1], scale), N.bn_backward_numpy(g3, ref[1], scale)):
+        assert a.dtype == dtype and a.shape == r.shape
+        np.testing.assert_allclose(a, r, **tol)
 
 
 @pytest.mark.parametrize("shape", [(3, 2, 5, 7), (2, 3, 8, 8)])
