@@ -5,6 +5,8 @@ a binary cross-entropy with logits — exact for any logit, no log of a saturate
 """
 import functools
 
+import numpy as np
+
 from minigan import functional as F
 from minigan.backend import get_array_module
 
@@ -39,7 +41,7 @@ def _joint_constants(xp, shape, n_real, dtype):
     weight = xp.full(shape, 1 / (shape[0] - n_real), dtype=dtype)
     weight[:n_real] = 1 / n_real
     for a in (target, weight):
-        if hasattr(a, "flags"):
+        if isinstance(a, np.ndarray):         # CuPy arrays have no read-only flag
             a.flags.writeable = False
     return target, weight
 
