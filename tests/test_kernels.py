@@ -32,7 +32,7 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
                    E.relu_numba, E.relu_grad_numba, E.bias_act_numba, E.act_bias_grad_numba,
                    N.bn_forward_numba, N.bn_backward_numba, N.bn_rows_forward_numba,
-                   N.bn_rows_backward_numba):
+                   N.bn_rows_backward_numba, E.bce_logits_sum_numba, E.bce_logits_grad_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
 
