@@ -23,6 +23,11 @@ def test_parameters_are_registered_in_order():
     names = [n for n, _ in m.named_parameters()]
     assert names == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "bn.weight", "bn.bias"]
     assert list(m.state_dict()) == names + ["bn.running_mean", "bn.running_var"]
+    # the unnamed walks give the same order, and a shared parameter once
+    assert [id(p) for p in m.parameters()] == [id(p) for _, p in m.named_parameters()]
+    assert [id(x) for x in m.modules()] == [id(x) for _, x in m.named_modules()]
+    shared = nn.Sequential(m.fc1, nn.ReLU(), m.fc1)
+    assert len(list(shared.parameters())) == 2
 
 
 def test_state_dict_round_trip_and_shape_checks():

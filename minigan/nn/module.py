@@ -50,7 +50,13 @@ class Module:
             yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
 
     def modules(self):
-        return (m for _, m in self.named_modules())
+        """Every module of the tree, this one first, depth-first in registration order (no
+        names built: training loops walk this every step)."""
+        stack = [self]
+        while stack:
+            m = stack.pop()
+            yield m
+            stack.extend(reversed(m._modules.values()))
 
     def children(self):
         return iter(self._modules.values())
@@ -64,7 +70,12 @@ class Module:
                     yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self):
-        return (p for _, p in self.named_parameters())
+        seen = set()
+        for m in self.modules():
+            for p in m._parameters.values():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
 
     def named_buffers(self):
         for prefix, m in self.named_modules():
