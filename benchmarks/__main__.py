@@ -84,8 +84,9 @@ def machine():
             "torch_simd": torch.backends.cpu.get_cpu_capability()}
 
 
-def run(quick):
-    repeats, number = (1, 1) if quick else (7, 5)
+def run(quick, repeats=7):
+    """Every workload; ``repeats`` interleaved timed blocks each (1 with ``quick``)."""
+    repeats, number = (1, 1) if quick else (repeats, 5)
     rows = []
 
     def row(name, ours, theirs, target):
@@ -133,8 +134,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--repeats", type=int, default=7,
+                    help="timed blocks per workload, medians taken (default 7): more for a "
+                         "noisy machine")
     args = ap.parse_args(argv)
-    result = run(args.quick)
+    if args.repeats < 1:
+        ap.error(f"--repeats must be >= 1, got {args.repeats}")
+    result = run(args.quick, args.repeats)
     report(result)
     if args.json:
         with open(args.json, "w") as f:
