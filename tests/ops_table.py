@@ -110,6 +110,23 @@ def _weighted_loss(draw):
     return [x, t], kw
 
 
+@st.composite
+def _constant_target_loss(draw):
+    """Logits only; target (and maybe a weight of the same shape) constants: what a GAN's
+    loss looks like, and what the one-loop kernels serve in the first-order backward."""
+    (x, t), _ = draw(_loss())
+    weight = draw(st.one_of(st.none(), values(x.shape, "pos")))
+    return [x], {"target": t, "reduction": draw(st.sampled_from(["mean", "sum"])),
+                 "weight": weight}
+
+
+def _torch_constant_target_bce(a, target, reduction, weight):
+    import torch
+    return _tF().binary_cross_entropy_with_logits(
+        a, torch.from_numpy(target), reduction=reduction,
+        weight=None if weight is None else torch.from_numpy(weight))
+
+
 def _torch_weighted_bce(a, t, reduction, weight):
     import torch
     return _tF().binary_cross_entropy_with_logits(a, t, reduction=reduction,
@@ -376,6 +393,10 @@ OPS = [
                                                                       reduction=reduction)),
     Op("bce_with_logits_weighted", F.binary_cross_entropy_with_logits, _weighted_loss(),
        _torch_weighted_bce),
+    Op("bce_with_logits_constant_target",
+       lambda x, target, reduction, weight: F.binary_cross_entropy_with_logits(
+           x, target, reduction, weight=weight),
+       _constant_target_loss(), _torch_constant_target_bce),
     Op("bce", F.binary_cross_entropy, _loss("prob", "unit"),
        lambda a, t, reduction: _tF().binary_cross_entropy(a, t, reduction=reduction)),
     Op("mse_loss", F.mse_loss, _loss("any", "any"),

@@ -20,7 +20,7 @@ class ReLU(Function):
         x = self.inputs[0].data
         if self.first_order():
             return kernels.relu_grad(x, gy.data)
-        return MulMask((x > 0).astype(x.dtype))(gy)
+        return MulMask(kernels.leaky_relu_derivative(x, 0.0))(gy)
 
 
 class LeakyReLU(Function):

@@ -48,27 +48,22 @@ def _affine(x, w, b, slope):
     """x W^T + b on arrays, through relu (slope 0) or leaky_relu (slope > 0) unless slope is
     None; bias and activation in place on the fresh product."""
     y = x @ w.T
-    if b is not None:
-        return kernels.bias_act(y, b, slope)
-    if slope is None:
-        return y
-    return kernels.relu(y, inplace=True) if slope == 0 else kernels.leaky_relu(y, slope)
+    return kernels.bias_act(y, b, slope) if b is not None else kernels.activate(y, slope)
 
 
 def _act_grad(g, y, slope):
     """The output gradient g through the activation whose output was y (its sign is the
     pre-activation's, as slope >= 0): arrays first-order, a MulMask node with a graph."""
-    if slope is None:
-        return g
-    if not isinstance(g, Tensor):
-        return kernels.relu_grad(y, g) if slope == 0 else kernels.leaky_relu_grad(y, g, slope)
+    if slope is None or not isinstance(g, Tensor):
+        return kernels.activation_grad(y, g, slope)
     return MulMask(kernels.leaky_relu_derivative(y, slope))(g)
 
 
 def _dense_grads(g, y, slope, x, w, need_x, need_w, need_b):
     """First order, on arrays: the gradients of act(x W^T + b) (output y) from its output's
     gradient g; the activation's and the bias's gradients in one pass."""
-    g, gb = kernels.act_bias_grad(y, g, slope) if need_b else (_act_grad(g, y, slope), None)
+    g, gb = kernels.act_bias_grad(y, g, slope) if need_b else (
+        kernels.activation_grad(y, g, slope), None)
     return (g @ w) if need_x else None, (g.T @ x) if need_w else None, gb
 
 

@@ -54,18 +54,13 @@ class Max(Function):
         return MulMask(weight)(broadcast_to(reshape(gy, shape), x.shape))
 
 
-def channel_sum(a, b=None):
-    """Per-channel (axis 1) sum of the array a, or of a * b, over every other axis: (C,).
-    An array-level helper for first-order backward passes. NumPy's einsum reduces (N, C,
-    H*W) ~3x faster than ``sum(axis=(0, 2, 3))`` and needs no a * b temporary (BatchNorm2d
-    of (64, 64, 14, 14): 0.16 -> 0.05 ms per sum)."""
+def channel_sum(a):
+    """Per-channel (axis 1) sum of the array a over every other axis: (C,). An array-level
+    helper for first-order backward passes (a convolution's bias). NumPy's einsum reduces
+    (N, C, H*W) ~3x faster than ``sum(axis=(0, 2, 3))``."""
     if type(a) is not np.ndarray:
-        axes = (0,) + tuple(range(2, a.ndim))
-        return (a if b is None else a * b).sum(axis=axes)
-    a3 = a.reshape(a.shape[0], a.shape[1], -1)
-    if b is None:
-        return np.einsum("ncs->c", a3)
-    return np.einsum("ncs,ncs->c", a3, b.reshape(a3.shape))
+        return a.sum(axis=(0,) + tuple(range(2, a.ndim)))
+    return np.einsum("ncs->c", a.reshape(a.shape[0], a.shape[1], -1))
 
 
 def sum(x, dim=None, keepdim=False):
