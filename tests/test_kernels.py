@@ -107,6 +107,23 @@ def test_dense_bias_activation_kernels_match_numpy_bit_for_bit(dtype, shape):
         assert E.act_bias_grad(out, g, slope)[1].tobytes() == gref.sum(0).tobytes()
 
 
+def _bn_kernels_against_reference(x, w, b, g, forward, backward, tol):
+    from minigan.backend import norm_kernels as N
+    ours, ref = forward(x, w, b, 1e-5), N.bn_forward_numpy(x, w, b, 1e-5)
+    for a, r in zip(ours, ref):
+        np.testing.assert_allclose(a, r, **tol)
+    assert ours[0].dtype == ours[3].dtype == x.dtype and ours[0].shape == x.shape
+    mu, inv = ref[1], ref[3]
+    scale = inv * w
+    for a, r in zip(backward(g, x, mu, inv, scale), N.bn_backward_numpy(g, x, mu, inv, scale)):
+        assert a.dtype == x.dtype and a.shape == r.shape
+        np.testing.assert_allclose(a, r, **tol)
+
+
+def _bn_tol(dtype):
+    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(2, 3, 8), (5, 1, 49), (3, 4, 16)])
 def test_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
@@ -115,17 +132,9 @@ def test_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
     x = (rng.standard_normal(shape) * 3 + 5).astype(dtype)
     w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
     g = rng.standard_normal(shape).astype(dtype)
-    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    ours, ref = N.bn_forward_numba(x, w, b, 1e-5), N.bn_forward_numpy(x, w, b, 1e-5)
-    for a, r in zip(ours, ref):
-        np.testing.assert_allclose(a, r, **tol)
-    assert ours[0].dtype == ours[1].dtype == ours[4].dtype == dtype
-    scale = ref[4] * w
-    ours, ref = N.bn_backward_numba(g, ref[1], scale), N.bn_backward_numpy(g, ref[1], scale)
-    for a, r in zip(ours, ref):
-        assert a.dtype == dtype
-        np.testing.assert_allclose(a, r, **tol)
-    assert N.bn_forward(x, w, b, 1e-5)[1].flags.c_contiguous
+    _bn_kernels_against_reference(x, w, b, g, N.bn_forward_numba, N.bn_backward_numba,
+                                  _bn_tol(dtype))
+    assert N.bn_forward(x, w, b, 1e-5)[0].flags.c_contiguous
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -136,16 +145,25 @@ def test_row_wise_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
     x = (rng.standard_normal(shape) * 3 - 2).astype(dtype)
     w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
     g = rng.standard_normal(shape).astype(dtype)
-    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    x3, g3 = x.reshape(shape + (1,)), g.reshape(shape + (1,))
-    ours, ref = N.bn_forward(x3, w, b, 1e-5), N.bn_forward_numpy(x3, w, b, 1e-5)
-    for a, r in zip(ours, ref):
-        np.testing.assert_allclose(a, r, **tol)
-    assert ours[0].shape == ours[1].shape == x3.shape and ours[1].dtype == dtype
-    scale = ref[4] * w
-    for a, r in zip(N.bn_backward(g3, ref[1], scale), N.bn_backward_numpy(g3, ref[1], scale)):
-        assert a.dtype == dtype and a.shape == r.shape
-        np.testing.assert_allclose(a, r, **tol)
+    _bn_kernels_against_reference(x.reshape(shape + (1,)), w, b, g.reshape(shape + (1,)),
+                                  N.bn_forward, N.bn_backward, _bn_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(16, 3, 8), (16, 3, 1)])
+def test_batch_norm_kernels_one_pass_variance_survives_a_large_offset(dtype, shape):
+    """The kernels' one-pass variance (shifted by a value of the channel) against the
+    reference's two passes, on values 1000 +- 0.01, and on a constant channel (variance 0)."""
+    from minigan.backend import norm_kernels as N
+    rng = np.random.default_rng(6)
+    x = (1000 + 0.01 * rng.standard_normal(shape)).astype(dtype)
+    x[:, 1] = 7
+    w, b = np.ones(shape[1], dtype), np.zeros(shape[1], dtype)
+    ours, ref = N.bn_forward(x, w, b, 1e-5), N.bn_forward_numpy(x, w, b, 1e-5)
+    rel = 1e-3 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(ours[2], ref[2], rtol=rel, atol=0)
+    assert ours[2][1] == 0 and ours[3][1] == np.asarray(1 / np.sqrt(1e-5), dtype)
+    np.testing.assert_allclose(ours[0], ref[0], rtol=0, atol=20 * rel)
 
 
 @pytest.mark.parametrize("shape", [(3, 2, 5, 7), (2, 3, 8, 8)])

@@ -2,11 +2,11 @@
 
 NumPy makes ~6 passes over the whole array for the forward (mean, x - mu, variance, scale,
 affine) and ~5 for the backward; these loops take one channel at a time, so its N x S values
-(50 KB for the DCGAN's (64, 64, 14, 14)) stay in cache between the passes over them.
-Their sums run in float64 (two passes for the variance); ``fastmath`` lets LLVM reassociate
-them into vector lanes, which makes the result depend on the SIMD width but not on the run.
-``*_numpy`` are the references the tests hold the kernels to, and the path for CuPy arrays
-and for (N, C) inputs, where NumPy's row-wise sums win.
+(50 KB for the DCGAN's (64, 64, 14, 14)) stay in cache between the passes over them; (N, C)
+inputs, one value per sample and channel, go row by row instead. Their sums run in float64;
+``fastmath`` lets LLVM reassociate them into vector lanes, which makes the result depend on
+the SIMD width but not on the run. ``*_numpy`` are the references the tests hold the kernels
+to, and the path for CuPy arrays and for runs of 2 to 7 values.
 """
 import numba
 import numpy as np
@@ -15,7 +15,7 @@ from minigan.backend import get_array_module
 
 
 def bn_forward_numpy(x, w, b, eps):
-    """x: (N, C, S); w, b: (C,). (y, xhat, mean, biased variance, 1 / sqrt(var + eps)).
+    """x: (N, C, S); w, b: (C,). (y, mean, biased variance, 1 / sqrt(var + eps)).
     Array-module generic (NumPy or CuPy); per-channel sums by einsum (in x's precision),
     which reduces (N, C, S) ~3x faster than ``sum(axis=(0, 2))``."""
     xp = get_array_module(x)
@@ -24,81 +24,87 @@ def bn_forward_numpy(x, w, b, eps):
     d = x - mu[:, None]
     var = xp.einsum("ncs,ncs->c", d, d) / n
     inv = (1 / xp.sqrt(var + eps)).astype(x.dtype)
-    d *= inv[:, None]
-    y = d * w[:, None]
-    y += b[:, None]
-    return y, d, mu, var, inv
+    d *= (inv * w)[:, None]
+    d += b[:, None]
+    return d, mu, var, inv
 
 
-def bn_backward_numpy(g, xhat, scale):
-    """g, xhat: (N, C, S); scale: (C,) = w / sigma. (gx, gw, gb) of y = xhat w + b."""
+def bn_backward_numpy(g, x, mu, inv, scale):
+    """g, x: (N, C, S); mu, inv: the forward's statistics (C,); scale: (C,) = w / sigma.
+    (gx, gw, gb) of y = xhat w + b, xhat = (x - mu) inv (recomputed, not kept)."""
     xp = get_array_module(g)
     n = g.shape[0] * g.shape[2]
+    xhat = (x - mu.astype(x.dtype)[:, None]) * inv[:, None]
     gb, gw = xp.einsum("ncs->c", g), xp.einsum("ncs,ncs->c", g, xhat)
-    gx = xhat * (-gw / n)[:, None]
-    gx += g
-    gx -= (gb / n)[:, None]
-    gx *= scale[:, None]
-    return gx, gw, gb
+    xhat *= (-gw / n)[:, None]
+    xhat += g
+    xhat -= (gb / n)[:, None]
+    xhat *= scale[:, None]
+    return xhat, gw, gb
 
 
+# The kernels keep no normalised copy of x: the backward recomputes x_hat = (x - mu) inv from
+# x, which the graph holds anyway, so the forward writes one array instead of two. The
+# statistics take one pass over x shifted by one of its values (the channel's first), summed
+# in float64: var = E[(x - k)^2] - E[x - k]^2 loses nothing to cancellation while |mu - k| is
+# of the order of the spread. Forward (ms), (128, 64, 7, 7): 0.29 -> 0.15; (128, 128, 4, 4):
+# 0.37 -> 0.21; (64, 64, 14, 14): 0.23 -> 0.14; the backward the same as with a kept x_hat.
 _SUMS = {"reassoc", "contract"}
 
 
 @numba.njit(cache=True, fastmath=_SUMS)
-def _channel_stats(x, c, eps):
-    n, s = x.shape[0], x.shape[2]
-    acc = 0.0
-    for i in range(n):
-        for j in range(s):
-            acc += x[i, c, j]
-    mu = acc / (n * s)
-    acc = 0.0
-    for i in range(n):
-        for j in range(s):
-            d = x[i, c, j] - mu
-            acc += d * d
-    var = acc / (n * s)
-    return mu, var, 1 / np.sqrt(var + eps)
+def _finish_stats(s1, s2, count, shift, eps):
+    """(mean, biased variance, 1 / sqrt(var + eps)) from the sums of (x - shift) and of its
+    squares over count values."""
+    m = s1 / count
+    var = max(s2 / count - m * m, 0.0)
+    return m + shift, var, 1 / np.sqrt(var + eps)
 
 
 @numba.njit(cache=True, fastmath=_SUMS)
 def bn_forward_numba(x, w, b, eps):
     n, nc, s = x.shape
-    y, xhat = np.empty_like(x), np.empty_like(x)
+    y = np.empty_like(x)
     mu, var = np.empty(nc), np.empty(nc)
     inv = np.empty(nc, dtype=x.dtype)
     t = x.dtype.type
     for c in range(nc):
-        mu[c], var[c], r = _channel_stats(x, c, eps)
-        m, r = t(mu[c]), t(r)
-        inv[c] = r
-        wc, bc = w[c], b[c]
+        k = x[0, c, 0]
+        s1, s2 = 0.0, 0.0
         for i in range(n):
             for j in range(s):
-                h = (x[i, c, j] - m) * r
-                xhat[i, c, j] = h
-                y[i, c, j] = h * wc + bc
-    return y, xhat, mu, var, inv
+                d = x[i, c, j] - k
+                s1 += d
+                s2 += d * d
+        mu[c], var[c], r = _finish_stats(s1, s2, n * s, k, eps)
+        m, r = t(mu[c]), t(r)
+        inv[c] = r
+        a, bc = r * w[c], b[c]
+        for i in range(n):
+            for j in range(s):
+                y[i, c, j] = (x[i, c, j] - m) * a + bc
+    return y, mu, var, inv
 
 
 @numba.njit(cache=True, fastmath=_SUMS)
-def bn_backward_numba(g, xhat, scale):
+def bn_backward_numba(g, x, mu, inv, scale):
     n, nc, s = g.shape
     gx = np.empty_like(g)
     gw, gb = np.empty(nc, dtype=g.dtype), np.empty(nc, dtype=g.dtype)
     t = g.dtype.type
     for c in range(nc):
+        m, r = t(mu[c]), inv[c]
         sb, sw = 0.0, 0.0
         for i in range(n):
             for j in range(s):
                 sb += g[i, c, j]
-                sw += g[i, c, j] * xhat[i, c, j]
+                sw += g[i, c, j] * (x[i, c, j] - m)
+        sw *= r
         gb[c], gw[c] = sb, sw
-        mb, mw, k = t(sb / (n * s)), t(sw / (n * s)), scale[c]
+        mb, u, k = t(sb / (n * s)), t(sw / (n * s)) * r, scale[c]
         for i in range(n):
             for j in range(s):
-                gx[i, c, j] = (g[i, c, j] - mb - xhat[i, c, j] * mw) * k
+                gx[i, c, j] = (g[i, c, j] - mb - (x[i, c, j] - m) * u) * k
     return gx, gw, gb
 
 
@@ -107,40 +113,40 @@ def bn_rows_forward_numba(x, w, b, eps):
     """The forward on (N, C) inputs (one value per sample and channel): row after row, each
     row's C values added to C float64 sums at once (contiguous, so vectorized)."""
     n, nc = x.shape
-    mu, var = np.zeros(nc), np.zeros(nc)
+    k = x[0].copy()
+    s1, s2 = np.zeros(nc), np.zeros(nc)
     for i in range(n):
         for c in range(nc):
-            mu[c] += x[i, c]
-    mu /= n
+            d = x[i, c] - k[c]
+            s1[c] += d
+            s2[c] += d * d
+    mu, var = np.empty(nc), np.empty(nc)
+    inv = np.empty(nc, dtype=x.dtype)
+    for c in range(nc):
+        mu[c], var[c], inv[c] = _finish_stats(s1[c], s2[c], n, k[c], eps)
+    m, a = mu.astype(x.dtype), inv * w
+    y = np.empty_like(x)
     for i in range(n):
         for c in range(nc):
-            d = x[i, c] - mu[c]
-            var[c] += d * d
-    var /= n
-    inv = (1 / np.sqrt(var + eps)).astype(x.dtype)
-    m = mu.astype(x.dtype)
-    y, xhat = np.empty_like(x), np.empty_like(x)
-    for i in range(n):
-        for c in range(nc):
-            h = (x[i, c] - m[c]) * inv[c]
-            xhat[i, c] = h
-            y[i, c] = h * w[c] + b[c]
-    return y, xhat, mu, var, inv
+            y[i, c] = (x[i, c] - m[c]) * a[c] + b[c]
+    return y, mu, var, inv
 
 
 @numba.njit(cache=True)
-def bn_rows_backward_numba(g, xhat, scale):
+def bn_rows_backward_numba(g, x, mu, inv, scale):
     n, nc = g.shape
+    m = mu.astype(g.dtype)
     sb, sw = np.zeros(nc), np.zeros(nc)
     for i in range(n):
         for c in range(nc):
             sb[c] += g[i, c]
-            sw[c] += g[i, c] * xhat[i, c]
-    mb, mw = (sb / n).astype(g.dtype), (sw / n).astype(g.dtype)
+            sw[c] += g[i, c] * (x[i, c] - m[c])
+    sw *= inv
+    mb, u = (sb / n).astype(g.dtype), (sw / n).astype(g.dtype) * inv
     gx = np.empty_like(g)
     for i in range(n):
         for c in range(nc):
-            gx[i, c] = (g[i, c] - mb[c] - xhat[i, c] * mw[c]) * scale[c]
+            gx[i, c] = (g[i, c] - mb[c] - (x[i, c] - m[c]) * u[c]) * scale[c]
     return gx, sw.astype(g.dtype), sb.astype(g.dtype)
 
 
@@ -162,18 +168,19 @@ def bn_forward(x, w, b, eps):
     if x.shape[2] >= MIN_RUN:
         return bn_forward_numba(x, w, b, eps)
     if x.shape[2] == 1:
-        y, xhat, mu, var, inv = bn_rows_forward_numba(x.reshape(x.shape[:2]), w, b, eps)
-        return y.reshape(x.shape), xhat.reshape(x.shape), mu, var, inv
+        y, mu, var, inv = bn_rows_forward_numba(x.reshape(x.shape[:2]), w, b, eps)
+        return y.reshape(x.shape), mu, var, inv
     return bn_forward_numpy(x, w, b, eps)
 
 
-def bn_backward(g, xhat, scale):
-    if not _numba_ok(g, xhat, scale):
-        return bn_backward_numpy(g, xhat, scale)
+def bn_backward(g, x, mu, inv, scale):
+    """g, x: (N, C, S); mu, inv, scale: (C,) (see bn_backward_numpy)."""
+    if not _numba_ok(g, x, inv, scale):
+        return bn_backward_numpy(g, x, mu, inv, scale)
     if g.shape[2] >= MIN_RUN:
-        return bn_backward_numba(g, xhat, scale)
+        return bn_backward_numba(g, x, mu, inv, scale)
     if g.shape[2] == 1:
-        gx, gw, gb = bn_rows_backward_numba(g.reshape(g.shape[:2]), xhat.reshape(g.shape[:2]),
-                                            scale)
+        gx, gw, gb = bn_rows_backward_numba(g.reshape(g.shape[:2]), x.reshape(g.shape[:2]),
+                                            mu, inv, scale)
         return gx.reshape(g.shape), gw, gb
-    return bn_backward_numpy(g, xhat, scale)
+    return bn_backward_numpy(g, x, mu, inv, scale)

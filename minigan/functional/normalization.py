@@ -9,8 +9,9 @@ class BatchNormTrain(Function):
     """Training-mode batch norm as one node: y = (x - mu) / sqrt(var + eps) [* w + b], with
     the batch's mean and biased variance per channel (axis 1). Inputs: x, or x, w, b.
 
-    Forward keeps x_hat and 1 / sqrt(var + eps); the first-order backward is the closed form
-    gx = w / sigma * (gy - mean(gy) - x_hat * mean(gy * x_hat)). With ``create_graph`` the
+    Forward keeps the batch's mean and 1 / sigma = 1 / sqrt(var + eps); the first-order
+    backward is the closed form gx = w / sigma * (gy - mean(gy) - x_hat * mean(gy * x_hat)),
+    x_hat = (x - mean) / sigma recomputed from x. With ``create_graph`` the
     same formula is built from minigan ops on the inputs, so second derivatives flow.
     """
 
@@ -22,7 +23,7 @@ class BatchNormTrain(Function):
         c = x.shape[1]
         if w is None:
             w, b = xp.ones(c, dtype=x.dtype), xp.zeros(c, dtype=x.dtype)
-        y, self.xhat, self.mu, self.var, self.inv = norm_kernels.bn_forward(
+        y, self.mu, self.var, self.inv = norm_kernels.bn_forward(
             _by_channel(x), w, b, self.eps)
         return y.reshape(x.shape)
 
@@ -32,7 +33,8 @@ class BatchNormTrain(Function):
         if self.first_order():
             g = gy.data
             scale = self.inv * self.inputs[1].data if affine else self.inv
-            gx, gw, gb = norm_kernels.bn_backward(_by_channel(g), self.xhat, scale)
+            gx, gw, gb = norm_kernels.bn_backward(_by_channel(g), _by_channel(x.data), self.mu,
+                                                  self.inv, scale)
             gx = gx.reshape(x.shape) if self.needs[0] else None
             if not affine:
                 return gx
