@@ -28,6 +28,7 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
     assert warmup() >= 0
     for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_parallel,
                    K.max_pool_2x2_serial, K.col2im_nhwc_serial, K.col2im_nhwc_parallel,
+                   K.channels_first_bias_numba,
                    K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
                    E.relu_numba, E.relu_grad_numba, E.bias_act_numba, E.act_bias_grad_numba,
@@ -178,3 +179,25 @@ def test_unrolled_2x2_max_pool_matches_the_reference_with_ties_and_odd_sizes(sha
         ref_v, ref_i = K.max_pool_numpy(x, 2, 2, 2, 2, 0, 0, oh, ow)
         np.testing.assert_array_equal(v, ref_v)
         np.testing.assert_array_equal(i, ref_i)
+
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_to_nchw_adds_the_bias_as_numpy_does(dtype, channels_last):
+    """The fused layout-and-bias kernel against NumPy's transpose and broadcast add, bit for
+    bit; channels-last, without a bias, and with a bias of another dtype (NumPy's paths), the
+    same."""
+    from minigan.backend import conv_kernels as K
+    rng = np.random.default_rng(7)
+    y = rng.standard_normal((3, 10, 4) if channels_last else (4, 3, 10)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    moved = np.ascontiguousarray(y.transpose((0, 2, 1) if channels_last else (1, 0, 2)))
+    out = K.to_nchw(y, channels_last, b)
+    assert out.tobytes() == (moved + b.reshape(1, -1, 1)).tobytes()
+    assert out.dtype == dtype and out.flags.c_contiguous and out.shape == (3, 4, 10)
+    plain = K.to_nchw(y, channels_last)
+    assert plain.tobytes() == moved.tobytes() and plain.flags.c_contiguous
+    half = b.astype(np.float16)
+    np.testing.assert_array_equal(K.to_nchw(y, channels_last, half),
+                                  moved + half.reshape(1, -1, 1))

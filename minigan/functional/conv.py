@@ -8,7 +8,7 @@ double backprop works through all of them.
 """
 import numpy as np
 
-from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col, im2col_nhwc
+from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col, im2col_nhwc, to_nchw
 from minigan.core import Function, as_tensor
 from minigan.functional.reduction import channel_sum, sum
 
@@ -38,25 +38,33 @@ class _Geometry:
                 self.oh, self.ow)
 
 
-def _conv_forward(x, w, g):
-    """(y, weight_grad): weight_grad(gy) gives the weight gradient from the output's
-    gradient, reusing what the forward built from x (its im2col or row matrix)."""
+def _conv_forward(x, w, g, b=None):
+    """(y, weight_grad): y = conv(x, w) [+ b]; weight_grad(gy) gives the weight gradient from
+    the output's gradient, reusing what the forward built from x (its im2col or row
+    matrix)."""
+    n, co = x.shape[0], w.shape[0]
     if _rows_fit(x, w.shape[3], g):
         r = _rows(x, w.shape[3], g.ph, g.pw, g.ow)
-        return (_rows_conv(r, w, x.shape[0], x.shape[2] + 2 * g.ph, g.oh, g.ow),
+        y = _rows_conv(r, w, n, x.shape[2] + 2 * g.ph, g.oh, g.ow)
+        return (_nchw(y, False, b, g.oh, g.ow),
                 lambda gy: _rows_weight_grad(r, gy, w.shape, x.shape[2] + 2 * g.ph))
-    n, co = x.shape[0], w.shape[0]
     if x.shape[1] >= NHWC_MIN_IN_CHANNELS and isinstance(x, np.ndarray):
         # channels-last: each tap copies C_in contiguous values (DCGAN D, 32 -> 64 channels
         # 4x4 stride 2: forward 3.4 -> 1.8 ms; 64 -> 128 3x3: 2.2 -> 1.0 ms)
         cols_t = im2col_nhwc(x.transpose(0, 2, 3, 1), *g.args())
         y_t = cols_t @ w.transpose(2, 3, 1, 0).reshape(-1, co)
-        return (np.ascontiguousarray(y_t.reshape(n, g.oh, g.ow, co).transpose(0, 3, 1, 2)),
+        return (_nchw(y_t.reshape(n, -1, co), True, b, g.oh, g.ow),
                 lambda gy: _weight_grad_nhwc(cols_t, gy, w.shape))
     cols = im2col(x, *g.args())
     y = w.reshape(co, -1) @ cols
-    return (y.reshape(co, n, g.oh, g.ow).transpose(1, 0, 2, 3).copy(),
+    return (_nchw(y.reshape(co, n, -1), False, b, g.oh, g.ow),
             lambda gy: _weight_grad(cols, gy, w.shape))
+
+
+def _nchw(y, channels_last, b, h, w):
+    """A convolution's result, (N, H W, C) or (C, N, H W), as (N, C, H, W) [+ bias]."""
+    y = to_nchw(y, channels_last, b)
+    return y.reshape(y.shape[:2] + (h, w))
 
 
 def _weight_grad_nhwc(cols_t, gy, wshape):
@@ -97,7 +105,7 @@ def _rows_conv(r, w, n, hp, oh, ow):
     yt = z[0, :, :, :oh].copy()            # sum in z's (C_out, N, ...) order, contiguous,
     for i in range(1, kh):                 # then one transpose (0.43 -> 0.26 ms on CNN-2)
         yt += z[i, :, :, i:i + oh]
-    return np.ascontiguousarray(yt.transpose(1, 0, 2, 3))
+    return yt.reshape(co, n, -1)
 
 
 def _rows_weight_grad(r, gy, wshape, hp):
@@ -141,23 +149,26 @@ NHWC_MIN_CHANNELS = 16
 NHWC_MIN_IN_CHANNELS = 16      # the same for a convolution's im2col (see _conv_forward)
 
 
-def _conv_transpose_forward(x, w, g):
-    """x: (N, C_in, oh, ow) -> (N, C_out, h, w); w: (C_in, C_out, kh, kw)."""
+def _conv_transpose_forward(x, w, g, b=None):
+    """x: (N, C_in, oh, ow) -> (N, C_out, h, w) [+ b]; w: (C_in, C_out, kh, kw)."""
     n, cin = x.shape[:2]
     cout = w.shape[1]
     if cout >= NHWC_MIN_CHANNELS and isinstance(x, np.ndarray):
         cols_t = x.transpose(0, 2, 3, 1).reshape(-1, cin) @ w.transpose(0, 2, 3, 1).reshape(
             cin, -1)
         y = col2im_nhwc(cols_t, n, cout, g.h, g.w, *g.args())
-        return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+        return _nchw(y.reshape(n, -1, cout), True, b, g.h, g.w)
     xm = x.transpose(1, 0, 2, 3).reshape(cin, -1)
     cols = w.reshape(cin, -1).T @ xm
-    return col2im(cols, n, cout, g.h, g.w, *g.args())
+    y = col2im(cols, n, cout, g.h, g.w, *g.args())
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
 
 
 class _Biased(Function):
-    """A convolution's optional bias, added in place to the fresh output (one node, no
-    temporary); its gradient is the output gradient summed per channel."""
+    """A convolution's optional bias, added by the forward as it lays out its result (one
+    node, no temporary); its gradient is the output gradient summed per channel."""
 
     def _bias_grad(self, gy):
         if len(self.inputs) < 3 or not self.needs[2]:
@@ -166,20 +177,14 @@ class _Biased(Function):
             return (channel_sum(gy.data),)
         return (sum(gy, (0, 2, 3)),)
 
-    @staticmethod
-    def _add(y, b):
-        if b is not None:
-            y += b.reshape(1, -1, 1, 1)
-        return y
-
 
 class Conv2d(_Biased):
     def __init__(self, g):
         self.g = g
 
     def forward(self, x, w, b=None):
-        y, self.weight_grad = _conv_forward(x, w, self.g)
-        return self._add(y, b)
+        y, self.weight_grad = _conv_forward(x, w, self.g, b)
+        return y
 
     def backward(self, gy):
         x, w = self.inputs[:2]
@@ -199,7 +204,7 @@ class ConvTranspose2d(_Biased):
         self.g = g
 
     def forward(self, x, w, b=None):
-        return self._add(_conv_transpose_forward(x, w, self.g), b)
+        return _conv_transpose_forward(x, w, self.g, b)
 
     def backward(self, gy):
         x, w = self.inputs[:2]
