@@ -68,3 +68,75 @@ def test_optimizers_reject_bad_settings():
         mg.optim.Adam([])
     with pytest.raises(TypeError, match="parameter 0"):
         mg.optim.SGD([mg.tensor([1.0])], lr=0.1)
+
+
+def _adam_run(steps, flat, dtype=np.float32, tamper=None, **kw):
+    """Adam on a small net for ``steps`` steps, on the flat path or (flat=False) the
+    per-parameter one; ``tamper(i, net, opt)`` runs before step i."""
+    rng = np.random.default_rng(3)
+    mg.manual_seed(3)
+    net = mg.nn.Sequential(mg.nn.Linear(4, 8, dtype=dtype), mg.nn.Tanh(),
+                           mg.nn.Linear(8, 2, dtype=dtype))
+    opt = mg.optim.Adam(net.parameters(), lr=0.01, **kw)
+    if not flat:
+        opt._flat = False
+    x = rng.standard_normal((16, 4)).astype(dtype)
+    for i in range(steps):
+        if tamper is not None:
+            tamper(i, net, opt)
+        opt.zero_grad()
+        (net(mg.tensor(x)) ** 2).sum().backward()
+        opt.step()
+    return net, opt
+
+
+def _same(a, b):
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_over_one_flat_buffer_gives_the_per_parameter_numbers(dtype):
+    net, opt = _adam_run(7, True, dtype, weight_decay=0.1, betas=(0.5, 0.9))
+    ref, ropt = _adam_run(7, False, dtype, weight_decay=0.1, betas=(0.5, 0.9))
+    assert opt._flat and ropt._flat is False
+    _same(net, ref)
+    sd, rsd = opt.state_dict(), ropt.state_dict()
+    for i in rsd["state"]:
+        for k, v in rsd["state"][i].items():
+            assert sd["state"][i][k].tobytes() == v.tobytes(), (i, k)
+
+
+def test_flat_adam_follows_data_assigned_over_a_parameter():
+    def swap(i, net, opt):
+        if i == 3:
+            net[0].weight.data = net[0].weight.data * 0.5
+    net, opt = _adam_run(6, True, tamper=swap)
+    ref, _ = _adam_run(6, False, tamper=swap)
+    _same(net, ref)
+
+
+def test_flat_adam_falls_back_when_a_parameter_has_no_gradient():
+    """The frozen parameter keeps its own step count (as on the per-parameter path)."""
+    def freeze(i, net, opt):
+        net[2].bias.requires_grad = i < 2
+    net, opt = _adam_run(5, True, tamper=freeze)
+    ref, ropt = _adam_run(5, False, tamper=freeze)
+    _same(net, ref)
+    assert opt._flat is False
+    assert int(opt.state[3]["step"]) == 2 and int(opt.state[0]["step"]) == 5
+
+
+def test_flat_adam_resumes_from_a_state_dict():
+    net, opt = _adam_run(4, True)
+    sd = opt.state_dict()
+    params = {k: np.array(v, copy=True) for k, v in net.state_dict().items()}
+
+    def resume(i, net2, opt2):
+        if i == 0:
+            net2.load_state_dict(params)
+            opt2.load_state_dict(sd)
+    net2, opt2 = _adam_run(3, True, tamper=resume)
+    ref, _ = _adam_run(7, False)
+    _same(net2, ref)
+    assert int(opt2.state[0]["step"]) == 7
