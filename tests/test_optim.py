@@ -128,15 +128,18 @@ def test_flat_adam_falls_back_when_a_parameter_has_no_gradient():
 
 
 def test_flat_adam_resumes_from_a_state_dict():
+    """States loaded into an optimizer already on the flat path (after 2 steps of its own)
+    replace its buffers: 4 steps, saved, loaded, 3 more steps == 7 steps."""
     net, opt = _adam_run(4, True)
     sd = opt.state_dict()
     params = {k: np.array(v, copy=True) for k, v in net.state_dict().items()}
 
     def resume(i, net2, opt2):
-        if i == 0:
+        if i == 2:
+            assert opt2._flat
             net2.load_state_dict(params)
             opt2.load_state_dict(sd)
-    net2, opt2 = _adam_run(3, True, tamper=resume)
+    net2, opt2 = _adam_run(5, True, tamper=resume)
     ref, _ = _adam_run(7, False)
     _same(net2, ref)
     assert int(opt2.state[0]["step"]) == 7
