@@ -236,3 +236,29 @@ def test_bad_shapes_raise_errors_that_name_them():
         a.sum(2)
     with pytest.raises(ValueError, match="tensor 1 has shape"):
         mg.cat([a, mg.tensor(np.ones((3, 2)))], 0)
+
+
+def test_fresh_leaf_gradients_are_adopted_without_a_copy(monkeypatch):
+    """A leaf adopts a gradient array nobody else holds as it is. The backward used to track
+    adopted arrays by id alone, so an array made after the root's gradient was freed could
+    take its id and be copied for nothing (a mixture-GAN turn copied D's last bias gradient,
+    shape (1,), on every D step)."""
+    from minigan.core import autograd
+    from minigan.gan import GANTrainer
+    from minigan.models import mlp_discriminator, mlp_generator
+    copies = []
+    forward = autograd._Copy.forward
+    monkeypatch.setattr(autograd._Copy, "forward",
+                        lambda self, x: copies.append(x.shape) or forward(self, x))
+    rng = np.random.default_rng(0)
+    mg.manual_seed(0)
+    G, D = mlp_generator(10, (64, 32)), mlp_discriminator(2, (64, 32))
+    tr = GANTrainer(G, D, mg.optim.Adam(G.parameters()), mg.optim.Adam(D.parameters()),
+                    lambda n, r: rng.random((n, 10), dtype=np.float32),
+                    lambda n, r: rng.standard_normal((n, 2)).astype(np.float32), None)
+    for _ in range(5):
+        tr.turn()
+    assert copies == []
+    grads = [p.grad.data for p in D.parameters()] + [p.grad.data for p in G.parameters()]
+    assert len({id(g) for g in grads}) == len(grads)
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(grads) for b in grads[:i])

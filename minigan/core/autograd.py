@@ -45,7 +45,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
     """
     wanted = None if inputs is None else {id(t): t for t in inputs}
     found = {}
-    owned = set()          # ids of arrays already adopted by a gradient in this pass
+    owned = {}             # id -> array already adopted by a gradient in this pass (kept
+    #                        alive, so that a freed array's id, reused, is not mistaken)
     pending = {}           # Function -> gradient of its output so far
     heap = []
     counter = 0
@@ -69,7 +70,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
     with set_grad_enabled(create_graph):
         for y, gy in zip(outputs, grad_outputs):
             gy = _check_root(y, gy)
-            owned.add(id(gy.data))
+            owned[id(gy.data)] = gy.data
             deliver(y, gy)
         while heap:
             fn = heapq.heappop(heap)[2]
@@ -117,11 +118,11 @@ def _accumulate_leaf(t, g, owned):
         data = g.data
         if id(data) in owned or _is_view(data) or not data.flags.writeable:
             g = _Copy()(g)
-        owned.add(id(g.data))
+        owned[id(g.data)] = g.data
         t.grad = g
     else:
         t.grad = t.grad + g
-        owned.add(id(t.grad.data))
+        owned[id(t.grad.data)] = t.grad.data
 
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):
