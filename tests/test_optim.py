@@ -143,3 +143,14 @@ def test_flat_adam_resumes_from_a_state_dict():
     ref, _ = _adam_run(7, False)
     _same(net2, ref)
     assert int(opt2.state[0]["step"]) == 7
+
+
+def test_large_models_keep_the_per_parameter_path():
+    from minigan.optim import adam
+    big = mg.nn.Parameter(np.zeros(adam.FLAT_MAX_SIZE + 1, dtype=np.float32))
+    small = mg.nn.Parameter(np.zeros(adam.FLAT_MAX_SIZE, dtype=np.float32))
+    for p, flat in ((big, False), (small, True)):
+        opt = mg.optim.Adam([p], lr=0.1)
+        p.grad = mg.tensor(np.ones_like(p.data))
+        opt.step()
+        assert bool(opt._flat) is flat and (p.data < 0).all()
