@@ -245,6 +245,15 @@ def _batch_norm(draw, affine=True):
 
 
 @st.composite
+def _batch_norm_act(draw):
+    """Batch norm inputs whose normalised, affine outputs all keep 0.01 away from the kink."""
+    (x, w, b), _ = draw(_batch_norm())
+    xm = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    xhat = (xm - xm.mean(0)) / np.sqrt(xm.var(0) + 1e-5)
+    return [x, w, _off_kink(xhat * w, b)], {}
+
+
+@st.composite
 def conv_geometry(draw, transposed=False):
     """Valid conv / transposed-conv geometry, drawn directly (no filtering)."""
     n, cin, cout = draw(st.integers(2, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
@@ -415,6 +424,15 @@ OPS = [
     Op("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
        _batch_norm(),
        lambda x, w, b: _tF().batch_norm(x, None, None, w, b, training=True)),
+    Op("batch_norm_relu", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True,
+                                                       negative_slope=0.0),
+       _batch_norm_act(),
+       lambda x, w, b: _tF().relu(_tF().batch_norm(x, None, None, w, b, training=True))),
+    Op("batch_norm_leaky_relu", lambda x, w, b: F.batch_norm(x, None, None, w, b,
+                                                             training=True, negative_slope=0.2),
+       _batch_norm_act(),
+       lambda x, w, b: _tF().leaky_relu(_tF().batch_norm(x, None, None, w, b, training=True),
+                                        0.2)),
     Op("batch_norm_plain", lambda x: F.batch_norm(x, None, None, training=True),
        _batch_norm(affine=False),
        lambda x: _tF().batch_norm(x, None, None, training=True)),

@@ -108,15 +108,20 @@ def test_dense_bias_activation_kernels_match_numpy_bit_for_bit(dtype, shape):
         assert E.act_bias_grad(out, g, slope)[1].tobytes() == gref.sum(0).tobytes()
 
 
-def _bn_kernels_against_reference(x, w, b, g, forward, backward, tol):
+def _bn_kernels_against_reference(x, w, b, g, tol, slope):
+    """bn_forward / bn_backward (the Numba kernels for these shapes) against the NumPy
+    reference, with the activation ``slope`` (None: none)."""
     from minigan.backend import norm_kernels as N
-    ours, ref = forward(x, w, b, 1e-5), N.bn_forward_numpy(x, w, b, 1e-5)
+    ours, ref = N.bn_forward(x, w, b, 1e-5, slope), N.bn_forward_numpy(x, w, b, 1e-5, slope)
     for a, r in zip(ours, ref):
         np.testing.assert_allclose(a, r, **tol)
     assert ours[0].dtype == ours[3].dtype == x.dtype and ours[0].shape == x.shape
-    mu, inv = ref[1], ref[3]
+    if slope == 0:
+        assert (ours[0] >= 0).all()
+    mu, inv, y = ref[1], ref[3], ref[0]
     scale = inv * w
-    for a, r in zip(backward(g, x, mu, inv, scale), N.bn_backward_numpy(g, x, mu, inv, scale)):
+    for a, r in zip(N.bn_backward(g, x, mu, inv, scale, y, slope),
+                    N.bn_backward_numpy(g, x, mu, inv, scale, y, slope)):
         assert a.dtype == x.dtype and a.shape == r.shape
         np.testing.assert_allclose(a, r, **tol)
 
@@ -125,29 +130,29 @@ def _bn_tol(dtype):
     return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("slope", [None, 0.0, 0.2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(2, 3, 8), (5, 1, 49), (3, 4, 16)])
-def test_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
+def test_batch_norm_kernels_match_the_numpy_reference(dtype, shape, slope):
     from minigan.backend import norm_kernels as N
     rng = np.random.default_rng(4)
     x = (rng.standard_normal(shape) * 3 + 5).astype(dtype)
     w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
     g = rng.standard_normal(shape).astype(dtype)
-    _bn_kernels_against_reference(x, w, b, g, N.bn_forward_numba, N.bn_backward_numba,
-                                  _bn_tol(dtype))
+    _bn_kernels_against_reference(x, w, b, g, _bn_tol(dtype), slope)
     assert N.bn_forward(x, w, b, 1e-5)[0].flags.c_contiguous
 
 
+@pytest.mark.parametrize("slope", [None, 0.0, 0.2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(2, 3), (64, 33), (5, 1)])
-def test_row_wise_batch_norm_kernels_match_the_numpy_reference(dtype, shape):
-    from minigan.backend import norm_kernels as N
+def test_row_wise_batch_norm_kernels_match_the_numpy_reference(dtype, shape, slope):
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(shape) * 3 - 2).astype(dtype)
     w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
     g = rng.standard_normal(shape).astype(dtype)
     _bn_kernels_against_reference(x.reshape(shape + (1,)), w, b, g.reshape(shape + (1,)),
-                                  N.bn_forward, N.bn_backward, _bn_tol(dtype))
+                                  _bn_tol(dtype), slope)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
+from minigan import functional as F
 from minigan import nn
 
 
@@ -148,6 +149,35 @@ def test_sequential_fuses_linear_and_activation_without_changing_the_numbers(act
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("act", [nn.ReLU, lambda: nn.LeakyReLU(0.2), lambda: nn.LeakyReLU(-0.5)])
+@pytest.mark.parametrize("bn,shape", [(nn.BatchNorm1d, (8, 3)), (nn.BatchNorm2d, (4, 3, 3, 3)),
+                                      (nn.BatchNorm2d, (4, 3, 2, 2))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sequential_fuses_batch_norm_and_activation_without_changing_the_numbers(act, bn, shape,
+                                                                                 dtype):
+    """Batch norm then (Leaky)ReLU in a Sequential runs as one node: bit for bit the modules
+    one by one (outputs, gradients, running statistics), in training and in eval."""
+    def run(fuse, training):
+        mg.manual_seed(0)
+        net = nn.Sequential(bn(3, dtype=dtype), act())
+        rng = np.random.default_rng(1)
+        net[0].weight.data[:] = rng.standard_normal(3)
+        net[0].bias.data[:] = rng.standard_normal(3)
+        net.train(training)
+        x = mg.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+        y = net(x) if fuse else net[1](net[0](x))
+        (y * mg.tensor(rng.standard_normal(shape).astype(dtype))).sum().backward()
+        return [y.data, x.grad.data, net[0].weight.grad.data, net[0].bias.grad.data,
+                net[0].running_mean, net[0].running_var]
+    for training in (True, False):
+        for a, b in zip(run(True, training), run(False, training)):
+            assert a.tobytes() == b.tobytes()
+    net = nn.Sequential(bn(3, dtype=dtype), act())
+    fused = getattr(net[1], "negative_slope", 0) >= 0
+    assert type(net(mg.tensor(np.ones(shape, dtype))).creator).__name__ == (
+        "BatchNormTrain" if fused else "LeakyReLU")
+
+
 @pytest.mark.parametrize("frozen", [(), (0,), (2,), (0, 1, 2)])
 @pytest.mark.parametrize("x_grad", [True, False])
 def test_dense_sequential_as_one_node_gives_every_needed_gradient_and_no_other(frozen, x_grad):
@@ -232,3 +262,15 @@ def test_fused_linear_activation_passes_first_and_second_order_gradcheck(slope):
 def test_fused_linear_rejects_a_negative_slope():
     with pytest.raises(ValueError, match="negative_slope must be >= 0, got -0.1"):
         mg.functional.linear(np.ones((2, 3)), np.ones((4, 3)), negative_slope=-0.1)
+
+
+def test_batch_norm_activation_checks_its_slope_and_serves_a_weight_alone():
+    x = np.random.default_rng(2).standard_normal((5, 3))
+    with pytest.raises(ValueError, match="negative_slope must be >= 0, got -0.1"):
+        F.batch_norm(x, None, None, training=True, negative_slope=-0.1)
+    w = np.array([1.0, -2.0, 0.5])
+    for training in (True, False):
+        stats = (np.zeros(3), np.ones(3))
+        got = F.batch_norm(x, *stats, w, training=training, negative_slope=0.0)
+        want = F.relu(F.batch_norm(x, np.zeros(3), np.ones(3), w, training=training))
+        assert got.data.tobytes() == want.data.tobytes()

@@ -83,10 +83,13 @@ def warmup(dtypes=("float32", "float64")):
         for scatter in (K.pool_scatter_serial, K.pool_scatter_parallel):
             scatter(np.zeros((2, 1, 2, 2), dtype=dt), idx, 4, 4)
         p = np.zeros(3, dtype=dt)
-        y, mu, _, inv = N.bn_forward_numba(x.reshape(2, 1, 16), p[:1], p[:1], 1e-5)
-        N.bn_backward_numba(y, y, mu, inv, p[:1])
-        y, mu, _, inv = N.bn_rows_forward_numba(p.reshape(3, 1), p[:1], p[:1], 1e-5)
-        N.bn_rows_backward_numba(y, y, mu, inv, p[:1])
+        for act in (False, True):
+            y, mu, _, inv = N.bn_forward_numba(x.reshape(2, 1, 16), p[:1], p[:1], 1e-5, act,
+                                               0.0)
+            N.bn_backward_numba(y, y, mu, inv, p[:1], y, act, 0.0)
+            y, mu, _, inv = N.bn_rows_forward_numba(p.reshape(3, 1), p[:1], p[:1], 1e-5, act,
+                                                    0.0)
+            N.bn_rows_backward_numba(y, y, mu, inv, p[:1], y, act, 0.0)
         for q in (p, p.reshape(1, 3), p.reshape(1, 1, 1, 3)):   # biases, dense and conv weights
             O.adam_numba(q, q.copy(), q.copy(), q.copy(), 1e-3, 0.9, 0.999, 1e-8, 0.0, 1)
         for nd in (x, p):                   # the activations of conv and of dense layers

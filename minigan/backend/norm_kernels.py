@@ -12,12 +12,14 @@ import numba
 import numpy as np
 
 from minigan.backend import get_array_module
+from minigan.backend.elementwise_kernels import activate, activation_grad
 
 
-def bn_forward_numpy(x, w, b, eps):
-    """x: (N, C, S); w, b: (C,). (y, mean, biased variance, 1 / sqrt(var + eps)).
-    Array-module generic (NumPy or CuPy); per-channel sums by einsum (in x's precision),
-    which reduces (N, C, S) ~3x faster than ``sum(axis=(0, 2))``."""
+def bn_forward_numpy(x, w, b, eps, slope=None):
+    """x: (N, C, S); w, b: (C,). (y, mean, biased variance, 1 / sqrt(var + eps)); y through
+    relu (slope 0) or leaky_relu (slope > 0) unless slope is None. Array-module generic
+    (NumPy or CuPy); per-channel sums by einsum (in x's precision), which reduces (N, C, S)
+    ~3x faster than ``sum(axis=(0, 2))``."""
     xp = get_array_module(x)
     n = x.shape[0] * x.shape[2]
     mu = xp.einsum("ncs->c", x) / n
@@ -26,13 +28,15 @@ def bn_forward_numpy(x, w, b, eps):
     inv = (1 / xp.sqrt(var + eps)).astype(x.dtype)
     d *= (inv * w)[:, None]
     d += b[:, None]
-    return d, mu, var, inv
+    return activate(d, slope), mu, var, inv
 
 
-def bn_backward_numpy(g, x, mu, inv, scale):
+def bn_backward_numpy(g, x, mu, inv, scale, y=None, slope=None):
     """g, x: (N, C, S); mu, inv: the forward's statistics (C,); scale: (C,) = w / sigma.
-    (gx, gw, gb) of y = xhat w + b, xhat = (x - mu) inv (recomputed, not kept)."""
+    (gx, gw, gb) of act(xhat w + b), xhat = (x - mu) inv (recomputed, not kept); y: the
+    forward's output, whose sign gives the activation's derivative (slope as the forward's)."""
     xp = get_array_module(g)
+    g = activation_grad(y, g, slope)
     n = g.shape[0] * g.shape[2]
     xhat = (x - mu.astype(x.dtype)[:, None]) * inv[:, None]
     gb, gw = xp.einsum("ncs->c", g), xp.einsum("ncs,ncs->c", g, xhat)
@@ -62,12 +66,16 @@ def _finish_stats(s1, s2, count, shift, eps):
 
 
 @numba.njit(cache=True, fastmath=_SUMS)
-def bn_forward_numba(x, w, b, eps):
+def bn_forward_numba(x, w, b, eps, act, slope):
+    """The forward, then relu (slope 0) or leaky_relu (slope > 0) if ``act``: the
+    activation's own loop's arithmetic (elementwise_kernels), in the same pass."""
     n, nc, s = x.shape
     y = np.empty_like(x)
     mu, var = np.empty(nc), np.empty(nc)
     inv = np.empty(nc, dtype=x.dtype)
     t = x.dtype.type
+    slope = t(slope)
+    zero = slope - slope
     for c in range(nc):
         k = x[0, c, 0]
         s1, s2 = 0.0, 0.0
@@ -82,34 +90,51 @@ def bn_forward_numba(x, w, b, eps):
         a, bc = r * w[c], b[c]
         for i in range(n):
             for j in range(s):
-                y[i, c, j] = (x[i, c, j] - m) * a + bc
+                v = (x[i, c, j] - m) * a + bc
+                if act and v <= 0:
+                    v = zero if slope == zero else v * slope
+                y[i, c, j] = v
     return y, mu, var, inv
 
 
 @numba.njit(cache=True, fastmath=_SUMS)
-def bn_backward_numba(g, x, mu, inv, scale):
+def _through_act(g, y, act, slope, zero):
+    """g through the activation whose output was y, if ``act``."""
+    if act and not y > 0:
+        return zero if slope == zero else g * slope
+    return g
+
+
+@numba.njit(cache=True, fastmath=_SUMS)
+def bn_backward_numba(g, x, mu, inv, scale, y, act, slope):
+    """With ``act``, g goes first through the activation whose output was y (pass g as y
+    without one)."""
     n, nc, s = g.shape
     gx = np.empty_like(g)
     gw, gb = np.empty(nc, dtype=g.dtype), np.empty(nc, dtype=g.dtype)
     t = g.dtype.type
+    slope = t(slope)
+    zero = slope - slope
     for c in range(nc):
         m, r = t(mu[c]), inv[c]
         sb, sw = 0.0, 0.0
         for i in range(n):
             for j in range(s):
-                sb += g[i, c, j]
-                sw += g[i, c, j] * (x[i, c, j] - m)
+                d = _through_act(g[i, c, j], y[i, c, j], act, slope, zero)
+                sb += d
+                sw += d * (x[i, c, j] - m)
         sw *= r
         gb[c], gw[c] = sb, sw
         mb, u, k = t(sb / (n * s)), t(sw / (n * s)) * r, scale[c]
         for i in range(n):
             for j in range(s):
-                gx[i, c, j] = (g[i, c, j] - mb - (x[i, c, j] - m) * u) * k
+                d = _through_act(g[i, c, j], y[i, c, j], act, slope, zero)
+                gx[i, c, j] = (d - mb - (x[i, c, j] - m) * u) * k
     return gx, gw, gb
 
 
 @numba.njit(cache=True)
-def bn_rows_forward_numba(x, w, b, eps):
+def bn_rows_forward_numba(x, w, b, eps, act, slope):
     """The forward on (N, C) inputs (one value per sample and channel): row after row, each
     row's C values added to C float64 sums at once (contiguous, so vectorized)."""
     n, nc = x.shape
@@ -125,28 +150,37 @@ def bn_rows_forward_numba(x, w, b, eps):
     for c in range(nc):
         mu[c], var[c], inv[c] = _finish_stats(s1[c], s2[c], n, k[c], eps)
     m, a = mu.astype(x.dtype), inv * w
+    slope = x.dtype.type(slope)
+    zero = slope - slope
     y = np.empty_like(x)
     for i in range(n):
         for c in range(nc):
-            y[i, c] = (x[i, c] - m[c]) * a[c] + b[c]
+            v = (x[i, c] - m[c]) * a[c] + b[c]
+            if act and v <= 0:
+                v = zero if slope == zero else v * slope
+            y[i, c] = v
     return y, mu, var, inv
 
 
 @numba.njit(cache=True)
-def bn_rows_backward_numba(g, x, mu, inv, scale):
+def bn_rows_backward_numba(g, x, mu, inv, scale, y, act, slope):
     n, nc = g.shape
     m = mu.astype(g.dtype)
+    slope = g.dtype.type(slope)
+    zero = slope - slope
     sb, sw = np.zeros(nc), np.zeros(nc)
     for i in range(n):
         for c in range(nc):
-            sb[c] += g[i, c]
-            sw[c] += g[i, c] * (x[i, c] - m[c])
+            d = _through_act(g[i, c], y[i, c], act, slope, zero)
+            sb[c] += d
+            sw[c] += d * (x[i, c] - m[c])
     sw *= inv
     mb, u = (sb / n).astype(g.dtype), (sw / n).astype(g.dtype) * inv
     gx = np.empty_like(g)
     for i in range(n):
         for c in range(nc):
-            gx[i, c] = (g[i, c] - mb[c] - (x[i, c] - m[c]) * u[c]) * scale[c]
+            d = _through_act(g[i, c], y[i, c], act, slope, zero)
+            gx[i, c] = (d - mb[c] - (x[i, c] - m[c]) * u[c]) * scale[c]
     return gx, sw.astype(g.dtype), sb.astype(g.dtype)
 
 
@@ -162,25 +196,32 @@ def _numba_ok(*arrays):
                for a in arrays)
 
 
-def bn_forward(x, w, b, eps):
+def bn_forward(x, w, b, eps, slope=None):
+    """(y, mean, biased variance, 1 / sigma) of x (N, C, S), y through relu (slope 0) or
+    leaky_relu (slope > 0) unless slope is None."""
     if not _numba_ok(x, w, b):
-        return bn_forward_numpy(x, w, b, eps)
+        return bn_forward_numpy(x, w, b, eps, slope)
+    act, s = slope is not None, slope or 0.0
     if x.shape[2] >= MIN_RUN:
-        return bn_forward_numba(x, w, b, eps)
+        return bn_forward_numba(x, w, b, eps, act, s)
     if x.shape[2] == 1:
-        y, mu, var, inv = bn_rows_forward_numba(x.reshape(x.shape[:2]), w, b, eps)
+        y, mu, var, inv = bn_rows_forward_numba(x.reshape(x.shape[:2]), w, b, eps, act, s)
         return y.reshape(x.shape), mu, var, inv
-    return bn_forward_numpy(x, w, b, eps)
+    return bn_forward_numpy(x, w, b, eps, slope)
 
 
-def bn_backward(g, x, mu, inv, scale):
-    """g, x: (N, C, S); mu, inv, scale: (C,) (see bn_backward_numpy)."""
-    if not _numba_ok(g, x, inv, scale):
-        return bn_backward_numpy(g, x, mu, inv, scale)
+def bn_backward(g, x, mu, inv, scale, y=None, slope=None):
+    """g, x: (N, C, S); mu, inv, scale: (C,); y, slope: the forward's output and activation
+    (see bn_backward_numpy)."""
+    act = slope is not None
+    if not _numba_ok(g, x, inv, scale) or (act and not _numba_ok(g, y)):
+        return bn_backward_numpy(g, x, mu, inv, scale, y, slope)
+    y, s = (y if act else g), slope or 0.0
     if g.shape[2] >= MIN_RUN:
-        return bn_backward_numba(g, x, mu, inv, scale)
+        return bn_backward_numba(g, x, mu, inv, scale, y, act, s)
     if g.shape[2] == 1:
-        gx, gw, gb = bn_rows_backward_numba(g.reshape(g.shape[:2]), x.reshape(g.shape[:2]),
-                                            mu, inv, scale)
+        two = g.shape[:2]
+        gx, gw, gb = bn_rows_backward_numba(g.reshape(two), x.reshape(two), mu, inv, scale,
+                                            y.reshape(two), act, s)
         return gx.reshape(g.shape), gw, gb
-    return bn_backward_numpy(g, x, mu, inv, scale)
+    return bn_backward_numpy(g, x, mu, inv, scale, y, slope)

@@ -1,6 +1,8 @@
 """Batch normalisation (Ioffe & Szegedy 2015, eq. in Alg. 1) for (N, C) and (N, C, *) inputs."""
-from minigan.backend import get_array_module, norm_kernels
+from minigan.backend import elementwise_kernels, get_array_module, norm_kernels
 from minigan.core import Function, as_tensor, no_grad
+from minigan.functional.activation import leaky_relu, relu
+from minigan.functional.elementwise import MulMask
 from minigan.functional.reduction import mean, sum
 from minigan.functional.shape import reshape
 
@@ -13,10 +15,13 @@ class BatchNormTrain(Function):
     backward is the closed form gx = w / sigma * (gy - mean(gy) - x_hat * mean(gy * x_hat)),
     x_hat = (x - mean) / sigma recomputed from x. With ``create_graph`` the
     same formula is built from minigan ops on the inputs, so second derivatives flow.
+
+    ``slope`` (>= 0, or None) puts relu (0) or leaky_relu (> 0) on the output in the same
+    pass, and the activation's gradient into the backward's: the numbers of the two ops.
     """
 
-    def __init__(self, axes, shape, eps):
-        self.axes, self.shape, self.eps = axes, shape, eps
+    def __init__(self, axes, shape, eps, slope=None):
+        self.axes, self.shape, self.eps, self.slope = axes, shape, eps, slope
 
     def forward(self, x, w=None, b=None):
         xp = get_array_module(x)
@@ -24,21 +29,27 @@ class BatchNormTrain(Function):
         if w is None:
             w, b = xp.ones(c, dtype=x.dtype), xp.zeros(c, dtype=x.dtype)
         y, self.mu, self.var, self.inv = norm_kernels.bn_forward(
-            _by_channel(x), w, b, self.eps)
+            _by_channel(x), w, b, self.eps, self.slope)
+        if self.slope is not None:
+            self.y = y                 # its sign is the activation's input's
         return y.reshape(x.shape)
 
     def backward(self, gy):
         x = self.inputs[0]
         affine = len(self.inputs) == 3
+        y = None if self.slope is None else self.y
         if self.first_order():
             g = gy.data
             scale = self.inv * self.inputs[1].data if affine else self.inv
             gx, gw, gb = norm_kernels.bn_backward(_by_channel(g), _by_channel(x.data), self.mu,
-                                                  self.inv, scale)
+                                                  self.inv, scale, y, self.slope)
             gx = gx.reshape(x.shape) if self.needs[0] else None
             if not affine:
                 return gx
             return gx, gw if self.needs[1] else None, gb if self.needs[2] else None
+        if y is not None:
+            mask = elementwise_kernels.leaky_relu_derivative(y, self.slope)
+            gy = MulMask(mask.reshape(gy.shape))(gy)
         mu = mean(x, self.axes, keepdim=True)
         d = x - mu
         inv = (mean(d * d, self.axes, keepdim=True) + self.eps) ** -0.5
@@ -59,13 +70,18 @@ def _by_channel(a):
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+               momentum=0.1, eps=1e-5, negative_slope=None):
     """Normalise each channel (axis 1) by batch statistics in training, running ones in eval.
 
     x: (N, C) or (N, C, *). In training the running statistics (arrays or Tensors of shape (C,),
     or None) are updated in place: r <- (1 - momentum) r + momentum * batch statistic, with the
     unbiased variance, as PyTorch does.
+
+    With ``negative_slope`` (>= 0) the result goes through leaky_relu with that slope (relu
+    for 0), in the same node in training: the numbers of ``leaky_relu(batch_norm(...), s)``.
     """
+    if negative_slope is not None and not negative_slope >= 0:
+        raise ValueError(f"batch_norm: negative_slope must be >= 0, got {negative_slope}")
     x = as_tensor(x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm needs (N, C) or (N, C, *), got shape {x.shape}")
@@ -83,10 +99,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                              f"got input of shape {x.shape}")
         affine = [as_tensor(t) for t in (weight, bias)] if weight is not None and \
             bias is not None else []
-        fn = BatchNormTrain(axes, shape, eps)
+        whole = affine or (weight is None and bias is None)    # the node gives the result
+        fn = BatchNormTrain(axes, shape, eps, negative_slope if whole else None)
         y = fn(x, *affine)
         _update(running_mean, running_var, fn.mu, fn.var, n, momentum)
-        if affine:
+        if whole:
             return y
     else:
         if running_mean is None or running_var is None:
@@ -97,7 +114,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         y = y * reshape(weight, shape)
     if bias is not None:
         y = y + reshape(bias, shape)
-    return y
+    if negative_slope is None:
+        return y
+    return relu(y) if negative_slope == 0 else leaky_relu(y, negative_slope)
 
 
 def _update(running_mean, running_var, mu, v, n, momentum):

@@ -69,8 +69,9 @@ class Sequential(Module):
             if slope is None:
                 x = mods[i](x)
                 i += 1
-            else:                  # Linear then (Leaky)ReLU: one node, the same numbers
-                x = F.linear(x, mods[i].weight, mods[i].bias, negative_slope=slope)
+            else:                  # Linear or batch norm, then (Leaky)ReLU: one node
+                x = F.linear(x, mods[i].weight, mods[i].bias, negative_slope=slope) \
+                    if type(mods[i]) is Linear else mods[i](x, negative_slope=slope)
                 i += 2
         return x
 
@@ -113,9 +114,10 @@ def _chain_layers(chain):
 
 
 def _fused_slope(m, nxt):
-    """The slope for F.linear(..., negative_slope) if ``m`` then ``nxt`` can run as one node
-    (exactly a Linear then a ReLU or a LeakyReLU with slope >= 0), else None."""
-    if type(m) is not Linear:
+    """The negative_slope to give ``m`` if ``m`` then ``nxt`` can run as one node (exactly a
+    Linear, BatchNorm1d or BatchNorm2d, then a ReLU or a LeakyReLU with slope >= 0), else
+    None."""
+    if type(m) not in (Linear, BatchNorm1d, BatchNorm2d):
         return None
     if type(nxt) is ReLU:
         return 0.0
@@ -198,14 +200,16 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = None
 
-    def forward(self, x):
+    def forward(self, x, negative_slope=None):
+        """With ``negative_slope`` the output goes through leaky_relu (relu for 0) in the
+        same node (``Sequential`` passes it for a batch norm followed by an activation)."""
         if x.ndim not in self._dims or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}) expects input with "
                              f"{' or '.join(map(str, self._dims))} dims and "
                              f"{self.num_features} channels at dim 1, got shape {x.shape}")
         use_batch = self.training or not self.track_running_stats
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, self.momentum, self.eps)
+                            use_batch, self.momentum, self.eps, negative_slope)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
