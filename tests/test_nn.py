@@ -241,6 +241,13 @@ def test_linear_chain_names_the_layer_at_fault():
         mg.functional.linear_chain(x, [(w, None, -1.0)])
     with pytest.raises(ValueError, match=r"\(N, features\), got shape \(3,\)"):
         mg.functional.linear_chain(np.ones(3), [(w, None, None)])
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    net(np.ones((2, 3), np.float32))               # planned while the layers fit
+    net[2].weight.data = np.ones((2, 5), np.float32)
+    with pytest.raises(ValueError, match=r"layer 1 weight of shape \(2, 5\).*width 4"):
+        net(np.ones((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"layer 0 weight of shape \(4, 3\).*width 7"):
+        net(np.ones((2, 7), np.float32))
 
 
 @pytest.mark.parametrize("slope", [0.0, 0.2])

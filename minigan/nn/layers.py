@@ -10,6 +10,7 @@ import numpy as np
 from minigan import functional as F
 from minigan.backend import default_dtype
 from minigan.core import Parameter
+from minigan.functional.linalg import linear_chain_planned
 from minigan.nn import init
 from minigan.nn.module import Module
 
@@ -61,7 +62,7 @@ class Sequential(Module):
             object.__setattr__(self, "_chain", _dense_chain(list(self._modules.values())))
         layers = _chain_layers(self._chain) if getattr(x, "ndim", 0) == 2 else None
         if layers is not None:     # only dense layers: one node for all, the same numbers
-            return F.linear_chain(x, layers)
+            return linear_chain_planned(x, layers)
         mods = list(self._modules.values())
         i = 0
         while i < len(mods):
@@ -106,8 +107,8 @@ def _chain_layers(chain):
         return None
     layers = []
     for lin, act in chain:
-        slope = None if act is None else 0.0 if type(act) is ReLU else act.negative_slope
-        if slope is not None and slope < 0:
+        slope = None if act is None else 0.0 if type(act) is ReLU else float(act.negative_slope)
+        if slope is not None and not slope >= 0:
             return None
         layers.append((lin.weight, lin.bias, slope))
     return layers
