@@ -154,3 +154,13 @@ def test_large_models_keep_the_per_parameter_path():
         p.grad = mg.tensor(np.ones_like(p.data))
         opt.step()
         assert bool(opt._flat) is flat and (p.data < 0).all()
+
+
+def test_a_step_without_any_gradient_changes_nothing_and_keeps_the_flat_path():
+    def early(i, net, opt):
+        if i == 0:
+            opt.step()                      # before any backward: no gradient at all
+    net, opt = _adam_run(3, True, tamper=early)
+    ref, _ = _adam_run(3, False, tamper=early)
+    _same(net, ref)
+    assert opt._flat and opt.steps == 4 and int(opt.state[0]["step"]) == 3

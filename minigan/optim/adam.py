@@ -36,7 +36,11 @@ class Adam(Optimizer):
         if flat is False:
             return super().step()
         grads = [p.grad for p in self.params]
-        if any(g is None for g in grads):
+        missing = sum(g is None for g in grads)
+        if missing == len(grads):          # nothing to update (a step before any backward)
+            self.steps += 1
+            return None
+        if missing:
             flat.release()
             self._flat = False
             return super().step()
