@@ -168,6 +168,23 @@ def bce_logits_grad_numba(x, t, w, g):
 # bias's (g.sum(0)); on the mixture GAN's (64, 64) layers each call costs ~1.2-1.9 µs.
 # One loop each way; the same arithmetic in the same order (the column sums accumulate row
 # after row, as NumPy's axis-0 sum does for two columns or more), so the same numbers.
+@numba.njit(cache=True, inline="always")
+def act_value(v, act, slope, zero):
+    """v through relu (slope == zero) or leaky_relu if ``act``: the fused kernels' activation,
+    as relu_numba / leaky_relu_numba compute it (NaN stays NaN)."""
+    if act and v <= 0:
+        return zero if slope == zero else v * slope
+    return v
+
+
+@numba.njit(cache=True, inline="always")
+def act_grad_value(g, y, act, slope, zero):
+    """g through that activation, whose output (or input) was y, if ``act``."""
+    if act and not y > 0:
+        return zero if slope == zero else g * slope
+    return g
+
+
 @numba.njit(cache=True)
 def bias_act_numba(y, b, act, slope):
     """y += b, then relu (slope 0) or leaky_relu (slope > 0) if ``act``; in place, in y's
@@ -178,10 +195,7 @@ def bias_act_numba(y, b, act, slope):
     n, m = y.shape
     for i in range(n):
         for j in range(m):
-            v = y[i, j] + b[j]
-            if act and v <= 0:
-                v = zero if slope == zero else v * slope
-            y[i, j] = v
+            y[i, j] = act_value(y[i, j] + b[j], act, slope, zero)
 
 
 @numba.njit(cache=True)
@@ -195,8 +209,7 @@ def act_bias_grad_numba(y, g, act, slope, out, gb):
         for j in range(m):
             d = g[i, j]
             if act:
-                if not y[i, j] > 0:
-                    d = zero if slope == zero else d * slope
+                d = act_grad_value(d, y[i, j], act, slope, zero)
                 out[i, j] = d
             gb[j] += d
 

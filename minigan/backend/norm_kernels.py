@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from minigan.backend import get_array_module
-from minigan.backend.elementwise_kernels import activate, activation_grad
+from minigan.backend.elementwise_kernels import act_grad_value, act_value, activate, activation_grad
 
 
 def bn_forward_numpy(x, w, b, eps, slope=None):
@@ -90,19 +90,8 @@ def bn_forward_numba(x, w, b, eps, act, slope):
         a, bc = r * w[c], b[c]
         for i in range(n):
             for j in range(s):
-                v = (x[i, c, j] - m) * a + bc
-                if act and v <= 0:
-                    v = zero if slope == zero else v * slope
-                y[i, c, j] = v
+                y[i, c, j] = act_value((x[i, c, j] - m) * a + bc, act, slope, zero)
     return y, mu, var, inv
-
-
-@numba.njit(cache=True, fastmath=_SUMS)
-def _through_act(g, y, act, slope, zero):
-    """g through the activation whose output was y, if ``act``."""
-    if act and not y > 0:
-        return zero if slope == zero else g * slope
-    return g
 
 
 @numba.njit(cache=True, fastmath=_SUMS)
@@ -120,7 +109,7 @@ def bn_backward_numba(g, x, mu, inv, scale, y, act, slope):
         sb, sw = 0.0, 0.0
         for i in range(n):
             for j in range(s):
-                d = _through_act(g[i, c, j], y[i, c, j], act, slope, zero)
+                d = act_grad_value(g[i, c, j], y[i, c, j], act, slope, zero)
                 sb += d
                 sw += d * (x[i, c, j] - m)
         sw *= r
@@ -128,7 +117,7 @@ def bn_backward_numba(g, x, mu, inv, scale, y, act, slope):
         mb, u, k = t(sb / (n * s)), t(sw / (n * s)) * r, scale[c]
         for i in range(n):
             for j in range(s):
-                d = _through_act(g[i, c, j], y[i, c, j], act, slope, zero)
+                d = act_grad_value(g[i, c, j], y[i, c, j], act, slope, zero)
                 gx[i, c, j] = (d - mb - (x[i, c, j] - m) * u) * k
     return gx, gw, gb
 
@@ -155,10 +144,7 @@ def bn_rows_forward_numba(x, w, b, eps, act, slope):
     y = np.empty_like(x)
     for i in range(n):
         for c in range(nc):
-            v = (x[i, c] - m[c]) * a[c] + b[c]
-            if act and v <= 0:
-                v = zero if slope == zero else v * slope
-            y[i, c] = v
+            y[i, c] = act_value((x[i, c] - m[c]) * a[c] + b[c], act, slope, zero)
     return y, mu, var, inv
 
 
@@ -171,7 +157,7 @@ def bn_rows_backward_numba(g, x, mu, inv, scale, y, act, slope):
     sb, sw = np.zeros(nc), np.zeros(nc)
     for i in range(n):
         for c in range(nc):
-            d = _through_act(g[i, c], y[i, c], act, slope, zero)
+            d = act_grad_value(g[i, c], y[i, c], act, slope, zero)
             sb[c] += d
             sw[c] += d * (x[i, c] - m[c])
     sw *= inv
@@ -179,7 +165,7 @@ def bn_rows_backward_numba(g, x, mu, inv, scale, y, act, slope):
     gx = np.empty_like(g)
     for i in range(n):
         for c in range(nc):
-            d = _through_act(g[i, c], y[i, c], act, slope, zero)
+            d = act_grad_value(g[i, c], y[i, c], act, slope, zero)
             gx[i, c] = (d - mb[c] - (x[i, c] - m[c]) * u[c]) * scale[c]
     return gx, sw.astype(g.dtype), sb.astype(g.dtype)
 

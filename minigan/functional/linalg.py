@@ -199,7 +199,7 @@ def linear_chain(x, layers):
     x = as_tensor(x)
     if x.ndim != 2:
         raise ValueError(f"linear_chain: input must be (N, features), got shape {x.shape}")
-    args, layout, width = [x], [], x.data.shape[1]
+    checked, width = [], x.data.shape[1]
     for k, (w, b, slope) in enumerate(layers):
         w = as_tensor(w)
         shape = w.data.shape
@@ -207,21 +207,30 @@ def linear_chain(x, layers):
             raise ValueError(f"linear_chain: layer {k} weight of shape {shape} does not fit "
                              f"its input of width {width}")
         width = shape[0]
-        args.append(w)
         if b is not None:
             b = as_tensor(b)
             if b.data.shape != (width,):
                 raise ValueError(f"linear_chain: layer {k} bias of shape {b.shape}, expected "
                                  f"({width},)")
-            args.append(b)
         if slope is not None:
             if not slope >= 0:
                 raise ValueError(f"linear_chain: layer {k} negative_slope must be >= 0, got "
                                  f"{slope}")
             slope = float(slope)
-        layout.append((b is not None, slope))
-    if not layout:
+        checked.append((w, b, slope))
+    if not checked:
         raise ValueError("linear_chain: needs at least one layer")
+    return _chain_node(x, checked)
+
+
+def _chain_node(x, layers):
+    """The LinearChain node on Tensors x and layers (weight, bias or None, slope or None)."""
+    args, layout = [x], []
+    for w, b, slope in layers:
+        args.append(w)
+        if b is not None:
+            args.append(b)
+        layout.append((b is not None, slope))
     return LinearChain(tuple(layout))(*args)
 
 
@@ -232,14 +241,8 @@ def linear_chain_planned(x, layers):
     ``linear_chain`` names the one at fault."""
     x = as_tensor(x)
     if x.ndim == 2 and x.data.shape[1] == layers[0][0].data.shape[1]:
-        args, layout = [x], []
-        for w, b, slope in layers:
-            args.append(w)
-            if b is not None:
-                args.append(b)
-            layout.append((b is not None, slope))
         try:
-            return LinearChain(tuple(layout))(*args)
+            return _chain_node(x, layers)
         except ValueError:
             pass
     return linear_chain(x, layers)

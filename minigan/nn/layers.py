@@ -35,8 +35,10 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features)
             init.uniform_(self.bias, -bound, bound, generator)
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, x, negative_slope=None):
+        """With ``negative_slope`` (>= 0) the output goes through leaky_relu (relu for 0) in
+        the same node (``Sequential`` passes it for a Linear followed by an activation)."""
+        return F.linear(x, self.weight, self.bias, negative_slope)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -71,8 +73,7 @@ class Sequential(Module):
                 x = mods[i](x)
                 i += 1
             else:                  # Linear or batch norm, then (Leaky)ReLU: one node
-                x = F.linear(x, mods[i].weight, mods[i].bias, negative_slope=slope) \
-                    if type(mods[i]) is Linear else mods[i](x, negative_slope=slope)
+                x = mods[i](x, negative_slope=slope)
                 i += 2
         return x
 
