@@ -50,8 +50,9 @@ def _trainer(seed, **kw):
     og = mg.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
     od = mg.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
     real = lambda n, r: mix.sample(n, r)[0].astype(np.float32)  # noqa: E731
+    kw.setdefault("batch_size", 32)
     return GANTrainer(G, D, og, od, latent_sampler("normal", 4), real,
-                      np.random.default_rng(seed), batch_size=32, **kw)
+                      np.random.default_rng(seed), **kw)
 
 
 def test_a_d_step_leaves_g_untouched_and_a_g_step_leaves_d_untouched():
@@ -155,3 +156,103 @@ def test_bad_flags_get_a_clear_error(flags, message, capsys):
         load_example("gaussian_mixture").parse_args(flags)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# --- every option of the trainer changes what it does --------------------------------------
+
+def _grads(module):
+    return [None if p.grad is None else p.grad.data.copy() for p in module.parameters()]
+
+
+def test_a_simultaneous_turn_leaves_d_only_that_turns_gradients():
+    # two turns in a row against the same run with D's gradients cleared by hand in between:
+    # if the trainer failed to clear them itself they would hold the sum of both turns
+    a = _trainer(4, simultaneous=True)
+    b = _trainer(4, simultaneous=True)
+    a.turn()
+    b.turn()
+    b.opt_d.zero_grad()
+    b.opt_g.zero_grad()
+    a.turn()
+    b.turn()
+    for ga, gb in zip(_grads(a.D) + _grads(a.G), _grads(b.D) + _grads(b.G)):
+        np.testing.assert_array_equal(ga, gb)
+
+
+def test_g_ema_follows_the_moving_average_recurrence():
+    beta = 0.7
+    tr = _trainer(5, g_ema=beta)
+    avg = [p.data.astype(np.float64) for p in tr.G.parameters()]
+    for _ in range(4):
+        tr.turn()
+        avg = [beta * a + (1 - beta) * p.data for a, p in zip(avg, tr.G.parameters())]
+    for a, p in zip(avg, tr.G_ema.parameters()):
+        np.testing.assert_allclose(p.data, a, rtol=1e-5, atol=1e-7)
+    assert tr.generator is tr.G_ema
+    with mg.no_grad():
+        np.testing.assert_array_equal(tr.sample(5, np.random.default_rng(1)),
+                                      tr.G_ema(mg.tensor(tr.sample_latent(
+                                          5, np.random.default_rng(1)))).data)
+
+
+def _counting(tr):
+    """Wrap the trainer's optimizers and samplers to count steps and draws."""
+    counts = {"d": 0, "g": 0, "real": 0, "latent": 0}
+
+    def wrap(obj, attr, key):
+        f = getattr(obj, attr)
+
+        def counted(*a, **k):
+            counts[key] += 1
+            return f(*a, **k)
+        setattr(obj, attr, counted)
+    wrap(tr.opt_d, "step", "d")
+    wrap(tr.opt_g, "step", "g")
+    wrap(tr, "sample_real", "real")
+    wrap(tr, "sample_latent", "latent")
+    return counts
+
+
+@pytest.mark.parametrize("d_steps,g_steps", [(3, 2), (1, 4), (0, 1), (2, 0)])
+def test_a_turn_makes_d_steps_then_g_steps_updates(d_steps, g_steps):
+    tr = _trainer(6, d_steps=d_steps, g_steps=g_steps)
+    counts = _counting(tr)
+    tr.turn()
+    # each D step draws one real and one latent batch, each G step one latent batch
+    assert counts == {"d": d_steps, "g": g_steps, "real": d_steps,
+                      "latent": d_steps + g_steps}
+    assert tr.turns == 1
+
+
+def test_a_simultaneous_turn_is_one_update_of_each_from_one_pair_of_batches():
+    tr = _trainer(6, simultaneous=True, d_steps=3, g_steps=2)
+    counts = _counting(tr)
+    tr.turn()
+    assert counts == {"d": 1, "g": 1, "real": 1, "latent": 1}
+
+
+def test_train_calls_back_at_the_start_every_few_turns_and_at_the_end():
+    tr = _trainer(7)
+    seen = []
+    tr.train(7, callback=lambda t: seen.append(t.turns), every=3)
+    assert seen == [0, 3, 6, 7]
+
+
+def test_the_minimax_and_non_saturating_losses_train_differently():
+    a, b = _trainer(8), _trainer(8, loss="minimax")
+    a.turn()
+    b.turn()
+    assert a.last["d_loss"] == b.last["d_loss"]     # D's step is the same game
+    assert a.last["g_loss"] > 0 > b.last["g_loss"]  # -log D against log(1 - D)
+    assert not all(np.array_equal(p.data, q.data)
+                   for p, q in zip(a.G.parameters(), b.G.parameters()))
+
+
+def test_batch_size_sets_every_batch():
+    tr = _trainer(9, batch_size=5)
+    sizes = []
+    real, latent = tr.sample_real, tr.sample_latent
+    tr.sample_real = lambda n, r: sizes.append(("real", n)) or real(n, r)
+    tr.sample_latent = lambda n, r: sizes.append(("latent", n)) or latent(n, r)
+    tr.turn()
+    assert sizes == [("latent", 5), ("real", 5), ("latent", 5)]

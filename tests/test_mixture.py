@@ -115,3 +115,56 @@ def test_metrics_reject_bad_samples_and_count_non_finite_as_misses(scorer):
     x = np.zeros((10, 2))
     x[:5] = np.nan
     assert scorer(x)["coverage"] == pytest.approx(0.5)
+
+
+def test_the_histogram_is_40_by_40_bins_half_a_unit_wide_over_the_box(mixture, scorer):
+    assert scorer.histogram(np.zeros((1, 2))).shape == (40, 40) == scorer.mass.shape
+    np.testing.assert_allclose(scorer.edges, np.arange(-10, 10.25, 0.5))
+    # a fixed sample against counts made by hand on the same 0.5-wide cells
+    x = np.array([[0.1, 0.2], [0.3, 0.4], [-3.2, -2.9], [9.9, -9.9], [12.0, 0.0]])
+    cells = np.floor((x + 10) / 0.5).astype(int)
+    counts = np.zeros((40, 40))
+    for i, j in cells:
+        if 0 <= i < 40 and 0 <= j < 40:
+            counts[i, j] += 1
+    np.testing.assert_array_equal(scorer.histogram(x), counts)
+    edges = np.linspace(-10, 10, 41)
+    thesis = ((counts - 5 * mixture.bin_mass(edges, edges)) ** 2).sum()
+    assert scorer(x)["thesis"] == pytest.approx(thesis, rel=1e-12)
+    assert scorer(x)["hist"] == pytest.approx(thesis / 5, rel=1e-12)
+
+
+def test_bins_and_box_options_set_the_grid(mixture):
+    s = MixtureMetrics(mixture, bins=8, box=(-4.0, 4.0), reference_samples=1000)
+    np.testing.assert_allclose(s.edges, np.arange(-4, 4.5, 1.0))
+    assert s.histogram(np.zeros((3, 2))).shape == (8, 8)
+    assert s.mass.sum() == pytest.approx(mixture.bin_mass([-4, 4], [-4, 4])[0, 0], rel=1e-7)
+
+
+def test_reference_options_set_the_monte_carlo_floors(mixture):
+    a = MixtureMetrics(mixture, reference_samples=2000, seed=1)
+    b = MixtureMetrics(mixture, reference_samples=2000, seed=2)
+    c = MixtureMetrics(mixture, reference_samples=2000, seed=1)
+    assert a.perfect(100)["coverage"] == c.perfect(100)["coverage"]
+    assert a.perfect(100)["log_density"] != b.perfect(100)["log_density"]
+    # the reference fractions are counts out of reference_samples
+    assert np.allclose(a.reference_fractions * 2000, np.round(a.reference_fractions * 2000))
+
+
+def test_non_finite_samples_are_misses_for_tv_and_coverage(mixture, scorer):
+    # half the samples at the heaviest component's mean, half NaN or inf: the finite half is
+    # assigned to component 0, the other half to none
+    x = np.zeros((1000, 2))
+    x[500:700] = np.nan
+    x[700:] = np.inf
+    r = scorer.reference_fractions
+    assert mixture.posterior(np.zeros((1, 2))).argmax() == 0
+    m = scorer(x)
+    assert m["tv"] == pytest.approx(0.5 * (abs(0.5 - r[0]) + r[1:].sum()), rel=1e-12)
+    assert m["coverage"] == pytest.approx(0.5)
+    # log-density is the mean over the finite samples (never -inf or NaN)
+    assert m["log_density"] == pytest.approx(float(mixture.log_prob(np.zeros((1, 2)))[0]))
+    # hist counts the missing half as missing mass: n stays 1000
+    counts = scorer.histogram(np.zeros((500, 2)))
+    assert m["hist"] == pytest.approx(((counts - 1000 * scorer.mass) ** 2).sum() / 1000,
+                                      rel=1e-12)
