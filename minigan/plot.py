@@ -4,6 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 VIEW = (-9.0, 9.0)
 
@@ -15,25 +16,60 @@ def _density_grid(mixture, view=VIEW, n=200):
     return xx, yy, p
 
 
-def _hist(ax, samples, edges, title):
-    ax.hist2d(samples[:, 0], samples[:, 1], bins=[edges, edges], cmap="viridis")
-    ax.set_title(title)
+def _hist(ax, samples, edges, title, vmax=None):
+    """A 2-D histogram of samples (counts per cell); non-finite samples are left out."""
+    s = samples[np.isfinite(samples).all(1)]
+    counts, _, _ = np.histogram2d(s[:, 0], s[:, 1], bins=[edges, edges])
+    im = ax.pcolormesh(edges, edges, counts.T, cmap="viridis", vmin=0,
+                       vmax=vmax if vmax is not None else max(counts.max(), 1))
+    ax.set_title(title, fontsize=10)
+    _square(ax, (edges[0], edges[-1]))
+    return im
+
+
+def _square(ax, view):
     ax.set_aspect("equal")
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_ylim(edges[0], edges[-1])
+    ax.set_xlim(*view)
+    ax.set_ylim(*view)
+
+
+def _contours(ax, mixture, **kw):
+    xx, yy, p = _density_grid(mixture)
+    levels = np.quantile(p[p > p.max() * 1e-3], [0.2, 0.5, 0.7, 0.85, 0.95])
+    return ax.contour(xx, yy, p, levels=np.unique(levels), **kw)
+
+
+def samples_over_density(samples, mixture, path, title="generator"):
+    """Thesis fig. 4.3 on one panel: the generated samples as dots, the true density's
+    contours drawn over them, so a missing or misplaced mode shows at a glance."""
+    s = samples[np.isfinite(samples).all(1)]
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.scatter(s[:, 0], s[:, 1], s=2, alpha=0.25, c="tab:blue", linewidths=0)
+    _contours(ax, mixture, colors="tab:red", linewidths=1.2)
+    ax.scatter(*mixture.means.T, marker="+", c="k", s=60)
+    _square(ax, VIEW)
+    ax.set_title(title, fontsize=11)
+    ax.legend(handles=[
+        Line2D([], [], ls="", marker="o", ms=4, c="tab:blue",
+               label=f"generated ({len(samples)} samples)"),
+        Line2D([], [], c="tab:red", label="true density (contours)"),
+        Line2D([], [], ls="", marker="+", ms=8, c="k", label="true means")],
+        loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
 
 
 def samples_vs_density(samples, mixture, path, title="generator"):
     """Thesis fig. 4.3: 2-D histogram of samples beside the true density's contours."""
     edges = np.linspace(VIEW[0], VIEW[1], 61)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.8))
-    _hist(a, samples, edges, f"{title}: {len(samples)} samples")
-    xx, yy, p = _density_grid(mixture)
-    b.contour(xx, yy, p, levels=12, cmap="viridis")
+    _hist(a, samples, edges, title)
+    _contours(b, mixture, cmap="viridis")
     b.set_title("true density")
-    b.set_aspect("equal")
+    _square(b, VIEW)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -43,31 +79,84 @@ def metric_curves(turns, curves, perfect, path):
     names = list(curves)
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6))
     for ax, name in zip(np.atleast_1d(axes), names):
-        ax.plot(turns, curves[name], lw=1.5)
-        ax.axhline(perfect[name], ls="--", c="k", lw=1, label="perfect sampler")
+        ax.plot(turns, curves[name], lw=1.5, label=f"final {curves[name][-1]:.3g}")
+        ax.axhline(perfect[name], ls="--", c="k", lw=1,
+                   label=f"perfect sampler {perfect[name]:.3g}")
         if name in ("thesis", "hist", "tv"):
             ax.set_yscale("log")
         ax.set_title(name)
         ax.set_xlabel("turn")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 
-def snapshot_grid(snapshots, path):
-    """Thesis fig. 4.5: the generator's histogram at chosen turns. snapshots: {turn: (n, 2)}."""
+def grid_shape(n):
+    """(rows, cols) with rows * cols == n exactly (no empty panel), as close to twice as
+    wide as tall as n allows."""
+    pairs = [(r, n // r) for r in range(1, int(n ** 0.5) + 1) if n % r == 0]
+    return min(pairs, key=lambda rc: abs(np.log(rc[1] / rc[0] / 2)))
+
+
+def snapshot_grid(snapshots, path, scorer=None):
+    """Thesis fig. 4.5: the generator's histogram at chosen turns, on one colour scale.
+    snapshots: {turn: (n, 2)}; with a ``scorer`` (MixtureMetrics) each title gives its hist."""
     edges = np.linspace(VIEW[0], VIEW[1], 61)
-    n = len(snapshots)
-    cols = min(n, 3)
-    rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
-    for ax, (turn, s) in zip(axes.ravel(), sorted(snapshots.items())):
-        _hist(ax, s, edges, f"turn {turn}")
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
+    items = sorted(snapshots.items())
+    vmax = max(np.histogram2d(*s[np.isfinite(s).all(1)].T, bins=[edges, edges])[0].max()
+               for _, s in items) or 1
+    rows, cols = grid_shape(len(items))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols + 0.8, 3.3 * rows),
+                             squeeze=False, layout="constrained")
+    for ax, (turn, s) in zip(axes.ravel(), items):
+        title = f"turn {turn}"
+        if scorer is not None:
+            title += f": hist {scorer(s)['hist']:.3g}"
+        im = _hist(ax, s, edges, title, vmax=vmax)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="samples per cell")
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+
+
+def seed_summary(summary, path):
+    """Many seeds of one recipe: every seed's hist curve with their median (log scale), and
+    each seed's final hist, tv and coverage with the median and the worst marked."""
+    done = {s: r for s, r in summary["seeds"].items() if r["status"] == "complete"}
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8), width_ratios=[2, 1, 1, 1])
+    ax = axes[0]
+    for r in done.values():
+        ax.plot(r["turns"], r["hist_curve"], c="tab:blue", alpha=0.3, lw=0.8)
+    if done:
+        lengths = {len(r["turns"]) for r in done.values()}
+        if len(lengths) == 1:
+            first = next(iter(done.values()))
+            ax.plot(first["turns"], np.median([r["hist_curve"] for r in done.values()], 0),
+                    c="k", lw=2, label="median over seeds")
+    ax.axhline(summary["perfect"]["hist"], ls="--", c="gray", lw=1, label="perfect sampler")
+    ax.set_yscale("log")
+    ax.set_xlabel("turn")
+    ax.set_title(f"hist over training, {len(done)} seeds ({summary['preset']})")
+    ax.legend(fontsize=8)
+    for ax, key in zip(axes[1:], ("hist", "tv", "coverage")):
+        seeds = [int(s) for s in done]
+        vals = [r["final"][key] for r in done.values()]
+        ax.scatter(seeds, vals, c="tab:blue", s=18)
+        stat = summary["stats"][key]
+        if stat["median"] is not None:
+            ax.axhline(stat["median"], c="k", lw=1.5, label=f"median {stat['median']:.3g}")
+            ax.axhline(stat["worst"], c="tab:red", lw=1, ls=":",
+                       label=f"worst {stat['worst']:.3g}")
+        ax.axhline(summary["perfect"][key], c="gray", ls="--", lw=1,
+                   label=f"perfect {summary['perfect'][key]:.3g}")
+        failed = [int(s) for s, r in summary["seeds"].items() if r["status"] != "complete"]
+        for s in failed:
+            ax.axvline(s, c="tab:red", alpha=0.4)
+        ax.set_title(f"final {key} per seed" + (f" ({len(failed)} failed)" if failed else ""))
+        ax.set_xlabel("seed")
+        ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
 
 
@@ -83,7 +172,7 @@ def metric_families(families, metric, path, title):
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -101,7 +190,7 @@ def curves(xs, series, path, xlabel, ylabel, title="", logx=False):
     if len(series) > 1:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -121,5 +210,5 @@ def confusion(counts, classes, path, title="confusion matrix"):
                     color="white" if counts[i, j] > top / 2 else "black")
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)

@@ -2,6 +2,8 @@
 
 Nesting is kept in the keys (``"G/0.weight"``); numbers come back as 0-d arrays, strings as str.
 """
+import contextlib
+import json
 import os
 import tempfile
 
@@ -35,6 +37,60 @@ def _flatten(obj, prefix, out):
     out[prefix] = arr
 
 
+@contextlib.contextmanager
+def atomic_file(path, mode="wb"):
+    """Open a temporary file beside ``path`` for writing; when the block ends without an
+    error it is flushed to disk and renamed over ``path``, so readers see the old file or the
+    whole new one, never a part (a full disk or a Ctrl-C leaves the old file as it was)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _json_safe(obj, found):
+    if isinstance(obj, dict):
+        return {k: _json_safe(v, found) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v, found) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        found.append(obj)
+        return None
+    return obj
+
+
+def save_json(obj, path):
+    """Write ``obj`` as strict JSON, atomically. NaN and infinities, which strict readers
+    reject, are written as null, and a dict then gets ``"non_finite_as_null": true``."""
+    found = []
+    obj = _json_safe(obj, found)
+    if found and isinstance(obj, dict):
+        obj["non_finite_as_null"] = True
+    text = json.dumps(obj, indent=1, allow_nan=False)
+    with atomic_file(path, "w") as f:
+        f.write(text + "\n")
+
+
 def save(state, path):
     """Write ``state`` (a dict of dicts of arrays, Tensors, numbers, strings) to ``path``.
 
@@ -45,20 +101,8 @@ def save(state, path):
         raise TypeError(f"save expects a dict, got {type(state).__name__}")
     flat = {}
     _flatten(state, "", flat)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **flat)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_file(path) as f:
+        np.savez(f, **flat)
 
 
 def load(path):

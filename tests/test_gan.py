@@ -1,6 +1,4 @@
 """The adversarial game: losses, the training loop, and the main job end to end."""
-import json
-
 import numpy as np
 import pytest
 
@@ -10,7 +8,6 @@ from minigan.data import thesis_mixture
 from minigan.gan import GANTrainer, discriminator_loss, generator_loss, latent_sampler
 from minigan.metrics import MixtureMetrics
 from minigan.models import mlp, mlp_discriminator, mlp_generator
-from tests.examples import load_example
 
 
 def test_losses_are_the_papers_formulas():
@@ -123,41 +120,6 @@ def test_trainer_rejects_bad_settings():
         mlp(2, (0,), 1)
 
 
-def test_main_job_runs_end_to_end(tmp_path, capsys):
-    ex = load_example("gaussian_mixture")
-    out = tmp_path / "run"
-    record = ex.main(["--steps", "200", "--eval-every", "50", "--out", str(out),
-                      "--no-progress", "--g-hidden", "16", "--d-hidden", "16"])
-    for name in ("samples_vs_density.png", "metrics.png", "snapshots.png", "metrics.json",
-                 "checkpoint.npz", "samples.npy"):
-        assert (out / name).stat().st_size > 0
-    samples = np.load(out / "samples.npy")
-    assert samples.shape == (10_000, 2) and samples.dtype.kind == "f"
-    saved = json.loads((out / "metrics.json").read_text())
-    assert saved["turns"] == [0, 50, 100, 150, 200] and saved["seed"] == 0
-    assert set(saved["final"]) == set(saved["perfect"]) == {"thesis", "hist", "tv", "coverage",
-                                                             "log_density"}
-    assert saved["final"] == record["final"]
-    ck = mg.load(out / "checkpoint.npz")
-    G = mlp_generator(10, (16,))
-    G.load_state_dict(ck["G"])
-    assert "perfect" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("flags,message", [
-    (["--lr", "-1"], "--lr must be > 0"),
-    (["--batch-size", "0"], "--batch-size must be >= 1"),
-    (["--g-hidden", "64,x"], "hidden sizes"),
-    (["--d-steps", "0", "--g-steps", "0"], "a turn needs"),
-    (["--latent", "cauchy"], "invalid choice"),
-])
-def test_bad_flags_get_a_clear_error(flags, message, capsys):
-    with pytest.raises(SystemExit) as exc:
-        load_example("gaussian_mixture").parse_args(flags)
-    assert exc.value.code == 2
-    assert message in capsys.readouterr().err
-
-
 # --- every option of the trainer changes what it does --------------------------------------
 
 def _grads(module):
@@ -183,9 +145,10 @@ def test_g_ema_follows_the_moving_average_recurrence():
     beta = 0.7
     tr = _trainer(5, g_ema=beta)
     avg = [p.data.astype(np.float64) for p in tr.G.parameters()]
-    for _ in range(4):
+    for t in range(1, 41):
         tr.turn()
-        avg = [beta * a + (1 - beta) * p.data for a, p in zip(avg, tr.G.parameters())]
+        b = min(beta, (1 + t) / (10 + t))     # the warm-up, then beta from t = 20 on
+        avg = [b * a + (1 - b) * p.data for a, p in zip(avg, tr.G.parameters())]
     for a, p in zip(avg, tr.G_ema.parameters()):
         np.testing.assert_allclose(p.data, a, rtol=1e-5, atol=1e-7)
     assert tr.generator is tr.G_ema
@@ -256,3 +219,35 @@ def test_batch_size_sets_every_batch():
     tr.sample_latent = lambda n, r: sizes.append(("latent", n)) or latent(n, r)
     tr.turn()
     assert sizes == [("latent", 5), ("real", 5), ("latent", 5)]
+
+
+def test_the_trainer_steps_each_scheduler_once_a_turn():
+    from minigan.optim.lr_scheduler import StepLR
+    tr = _trainer(10, d_steps=2)
+    tr.schedulers = [StepLR(tr.opt_g, 2, 0.5), StepLR(tr.opt_d, 1, 0.1)]
+    for _ in range(3):
+        tr.turn()
+    assert [s.last_epoch for s in tr.schedulers] == [3, 3]
+    assert tr.opt_g.lr == pytest.approx(2e-3 * 0.5) and tr.opt_d.lr == pytest.approx(2e-6)
+
+
+def test_a_trainer_restored_from_its_state_continues_bit_for_bit(tmp_path):
+    from minigan.optim.lr_scheduler import LinearLR
+    def make():
+        tr = _trainer(11, g_ema=0.9)
+        tr.schedulers = [LinearLR(tr.opt_g, 1.0, 0.1, 10), LinearLR(tr.opt_d, 1.0, 0.1, 10)]
+        return tr
+    a = make()
+    a.train(8)
+    b = make()
+    b.train(3)
+    mg.save(b.state_dict(), tmp_path / "s.npz")
+    c = make()
+    c.load_state_dict(mg.load(tmp_path / "s.npz"))
+    c.train(5)
+    assert c.turns == 8 and c.ema_updates == a.ema_updates == 8
+    for m in ("G", "D", "G_ema"):
+        for p, q in zip(getattr(a, m).parameters(), getattr(c, m).parameters()):
+            np.testing.assert_array_equal(p.data, q.data)
+    with pytest.raises(ValueError, match="saved with a G average"):
+        _trainer(11).load_state_dict(b.state_dict())

@@ -6,6 +6,9 @@ are instead updated from one pair of minibatches, their gradients computed befor
 (the variant the thesis mentions).
 """
 import copy
+import json
+
+import numpy as np
 
 from minigan import functional as F
 from minigan.core import no_grad
@@ -26,13 +29,18 @@ class GANTrainer:
     joint_batch: push real and fake through D as one batch of 2N (the same numbers as two
     passes for a D without batch norm, at half the Python overhead).
     g_ema: if > 0, also keep ``G_ema``, an exponential moving average of G's weights
-    (w <- g_ema w + (1 - g_ema) w_G after each G update; Yazici et al. 2019), which damps the
-    oscillation of the game's last iterates. ``sample`` then draws from it.
+    (Yazici et al. 2019), which damps the oscillation of the game's last iterates: after the
+    t-th G update, w <- b w + (1 - b) w_G with b = min(g_ema, (1 + t) / (10 + t)). The
+    warm-up (TensorFlow's ``num_updates`` rule) lets the average forget G's initial weights
+    within the first few hundred updates; from t = 9 / (1 - g_ema) - 10 on (8,990 for 0.999)
+    b is g_ema itself. ``sample`` then draws from the average.
+    schedulers: learning-rate schedulers (``minigan.optim.lr_scheduler``), each stepped once
+    at the end of every turn.
     """
 
     def __init__(self, G, D, opt_g, opt_d, sample_latent, sample_real, rng, batch_size=64,
                  d_steps=1, g_steps=1, loss="non_saturating", simultaneous=False,
-                 joint_batch=True, g_ema=0.0):
+                 joint_batch=True, g_ema=0.0, schedulers=()):
         for name, v, least in (("batch_size", batch_size, 1), ("d_steps", d_steps, 0),
                                ("g_steps", g_steps, 0)):
             if int(v) != v or v < least:
@@ -47,6 +55,8 @@ class GANTrainer:
             raise ValueError(f"g_ema must be in [0, 1), got {g_ema}")
         self.g_ema = g_ema
         self.G_ema = copy.deepcopy(G) if g_ema else None
+        self.ema_updates = 0
+        self.schedulers = list(schedulers)
         self.turns = 0
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
 
@@ -88,7 +98,9 @@ class GANTrainer:
     def _update_ema(self):
         if self.G_ema is None:
             return
-        b = self.g_ema
+        self.ema_updates += 1
+        t = self.ema_updates
+        b = min(self.g_ema, (1 + t) / (10 + t))
         for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
             avg.data *= b
             avg.data += (1 - b) * p.data
@@ -115,6 +127,8 @@ class GANTrainer:
                 self.d_step()
             for _ in range(self.g_steps):
                 self.g_step()
+        for s in self.schedulers:
+            s.step()
         self.turns += 1
 
     def train(self, turns, callback=None, every=0):
@@ -127,6 +141,46 @@ class GANTrainer:
             if callback is not None and every and (self.turns % every == 0 or
                                                     self.turns == turns):
                 callback(self)
+
+    def state_dict(self):
+        """Everything a run needs to continue bit for bit: the networks (and G's average),
+        both optimizers, the schedulers, the random generator's state and the turn count."""
+        state = {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                 "schedulers": {str(i): s.state_dict() for i, s in enumerate(self.schedulers)},
+                 "rng": json.dumps(self.rng.bit_generator.state), "turns": self.turns,
+                 "ema_updates": self.ema_updates}
+        if self.G_ema is not None:
+            state["G_ema"] = self.G_ema.state_dict()
+        return state
+
+    def load_state_dict(self, state):
+        """Restore ``state_dict``'s content into this trainer (built with the same settings)."""
+        has_ema = "G_ema" in state
+        if has_ema != (self.G_ema is not None):
+            raise ValueError("GANTrainer.load_state_dict: the state was saved "
+                             f"{'with' if has_ema else 'without'} a G average (g_ema), this "
+                             f"trainer is {'without' if has_ema else 'with'} one")
+        scheds = state.get("schedulers", {})
+        if len(scheds) != len(self.schedulers):
+            raise ValueError(f"GANTrainer.load_state_dict: the state has {len(scheds)} "
+                             f"schedulers, this trainer {len(self.schedulers)}")
+        rng_state = json.loads(str(state["rng"]))
+        if rng_state.get("bit_generator") != type(self.rng.bit_generator).__name__:
+            raise ValueError("GANTrainer.load_state_dict: the saved random generator is a "
+                             f"{rng_state.get('bit_generator')}, this trainer's a "
+                             f"{type(self.rng.bit_generator).__name__}")
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        if has_ema:
+            self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for i, s in enumerate(self.schedulers):
+            s.load_state_dict(scheds[str(i)])
+        self.rng.bit_generator.state = rng_state
+        self.turns = int(np.asarray(state["turns"]))
+        self.ema_updates = int(np.asarray(state.get("ema_updates", 0)))
 
     @property
     def generator(self):
