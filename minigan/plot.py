@@ -4,6 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 VIEW = (-9.0, 9.0)
@@ -17,11 +18,16 @@ def _density_grid(mixture, view=VIEW, n=200):
 
 
 def _hist(ax, samples, edges, title, vmax=None):
-    """A 2-D histogram of samples (counts per cell); non-finite samples are left out."""
+    """A 2-D histogram of samples (counts per cell, on a log colour scale from 1 to ``vmax``,
+    so a collapsed and a spread-out generator read on one scale; empty cells in the lowest
+    colour); non-finite samples are left out."""
     s = samples[np.isfinite(samples).all(1)]
     counts, _, _ = np.histogram2d(s[:, 0], s[:, 1], bins=[edges, edges])
-    im = ax.pcolormesh(edges, edges, counts.T, cmap="viridis", vmin=0,
-                       vmax=vmax if vmax is not None else max(counts.max(), 1))
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad(cmap(0.0))
+    top = vmax if vmax is not None else max(counts.max(), 2)
+    im = ax.pcolormesh(edges, edges, np.ma.masked_less(counts.T, 1), cmap=cmap,
+                       norm=LogNorm(vmin=1, vmax=max(top, 2)))
     ax.set_title(title, fontsize=10)
     _square(ax, (edges[0], edges[-1]))
     return im

@@ -72,3 +72,67 @@ def test_short_training_on_real_fashion_mnist_is_far_above_chance(tmp_path):
     record = load_example("logistic_regression").main(
         ["--steps", "300", "--eval-every", "300", "--no-progress", "--out", str(tmp_path)])
     assert record["final_accuracy"] > 0.7
+
+
+def _capture_train(monkeypatch):
+    """Run an example up to its training call and keep what it built."""
+    from minigan import classify
+    seen = {}
+
+    def fake_train(model, opt, data, args, eval_at=()):
+        seen.update(model=model, opt=opt, args=args)
+        raise SystemExit(0)
+    monkeypatch.setattr(classify, "train", fake_train)
+    return seen
+
+
+def test_mlp_flags_build_the_model_and_optimizer(tiny, tmp_path, monkeypatch):
+    seen = _capture_train(monkeypatch)
+    with pytest.raises(SystemExit):
+        load_example("mlp_classifier").main(["--dataset", "mnist", "--data", tiny,
+                                             "--hidden", "7", "--momentum", "0.3",
+                                             "--lr", "0.04", "--out", str(tmp_path)])
+    assert seen["model"][0].weight.shape == (7, 784)
+    assert seen["opt"].momentum == 0.3 and seen["opt"].lr == 0.04
+
+
+@pytest.mark.parametrize("name", ["logistic_regression", "cnn_classifier"])
+def test_the_lr_flag_reaches_the_optimizer(name, tiny, tmp_path, monkeypatch):
+    seen = _capture_train(monkeypatch)
+    with pytest.raises(SystemExit):
+        load_example(name).main(["--dataset", "mnist", "--data", tiny, "--lr", "0.0123",
+                                 "--out", str(tmp_path)])
+    assert seen["opt"].lr == 0.0123
+
+
+def test_steps_batch_eval_and_seed_flags_shape_the_run(tiny, tmp_path, capsys):
+    ex = load_example("mlp_classifier")
+
+    def run(*flags):
+        return ex.main(["--dataset", "mnist", "--data", tiny, "--out", str(tmp_path),
+                        "--hidden", "8", *flags])
+    a = run("--steps", "12", "--batch-size", "5", "--eval-every", "4", "--no-progress")
+    assert a["steps"] == [4, 8, 12] and a["examples"] == [20, 40, 60]
+    b = run("--steps", "12", "--batch-size", "5", "--eval-every", "5", "--seed", "1",
+            "--no-progress")
+    assert b["steps"] == [5, 10, 12]
+    assert a["train_loss"] != b["train_loss"]
+    assert "step" not in capsys.readouterr().err
+    run("--steps", "12", "--batch-size", "5", "--eval-every", "4")
+    assert "step" in capsys.readouterr().err
+
+
+def test_predict_goes_in_batches_of_batch_size_and_restores_training_mode():
+    from minigan.metrics import confusion_matrix, predict
+    sizes = []
+
+    class Probe(mg.nn.Module):
+        def forward(self, x):
+            sizes.append(len(x.data))
+            return mg.tensor(np.eye(3)[np.arange(len(x.data)) % 3])
+    model = Probe()
+    pred = predict(model, np.zeros((7, 2), np.float32), batch_size=3)
+    assert sizes == [3, 3, 1] and pred.tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert model.training
+    c = confusion_matrix([0, 1, 1], [0, 1, 0], n_classes=4)
+    assert c.shape == (4, 4) and c[1, 0] == 1 and c.sum() == 3

@@ -139,3 +139,51 @@ def test_image_folder_is_centre_cropped_resized_and_scaled(tmp_path):
     os.makedirs(tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="no .jpg"):
         load_image_folder(str(tmp_path / "empty"))
+
+
+# --- every option of the data functions changes what they do ---------------------------------
+
+def test_write_idx_compress_overrides_the_file_name(tmp_path):
+    a = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    write_idx(a, tmp_path / "plain.gz", compress=False)
+    write_idx(a, tmp_path / "packed", compress=True)
+    assert (tmp_path / "plain.gz").read_bytes()[:3] == b"\x00\x00\x08"
+    assert (tmp_path / "packed").read_bytes()[:2] == b"\x1f\x8b"        # gzip's magic
+    np.testing.assert_array_equal(read_idx(tmp_path / "packed"), a)
+
+
+def test_idx_dataset_takes_class_names_and_names_itself_in_errors(tmp_path):
+    from minigan.data.mnist import load_idx_dataset
+    write_tiny_mnist(tmp_path)
+    d = load_idx_dataset(str(tmp_path), classes="abcdefghij")
+    assert d.classes == tuple("abcdefghij")
+    with pytest.raises(FileNotFoundError, match="my letters not found"):
+        load_idx_dataset(str(tmp_path / "absent"), name="my letters")
+
+
+def test_fashion_mnist_root_comes_from_the_argument_or_the_environment(tmp_path, monkeypatch):
+    write_tiny_mnist(tmp_path)
+    monkeypatch.setenv("MINIGAN_DATA", str(tmp_path))
+    assert load_fashion_mnist(verify=False).test_images.shape == (100, 28, 28)
+    monkeypatch.setenv("MINIGAN_DATA", str(tmp_path / "absent"))
+    with pytest.raises(FileNotFoundError):
+        load_fashion_mnist(verify=False)
+    assert load_fashion_mnist(str(tmp_path), verify=False).train_images.shape[0] == 300
+
+
+def test_loader_without_shuffle_keeps_order_and_applies_the_transform():
+    x = np.arange(7)
+    batches = list(DataLoader(x, batch_size=3, shuffle=False, transform=lambda b: b * 10))
+    assert [b.tolist() for b in batches] == [[0, 10, 20], [30, 40, 50], [60]]
+    shuffled = np.concatenate(list(DataLoader(x, batch_size=3,
+                                              generator=np.random.default_rng(0))))
+    assert shuffled.tolist() != list(range(7)) and sorted(shuffled.tolist()) == list(range(7))
+
+
+def test_image_folder_limit_takes_the_first_files_by_name(tmp_path):
+    from PIL import Image
+    for i, v in enumerate((0, 128, 255)):
+        Image.fromarray(np.full((8, 8, 3), v, np.uint8)).save(tmp_path / f"{i}.png")
+    x = load_image_folder(str(tmp_path), size=4, limit=2)
+    assert x.shape == (2, 3, 4, 4)
+    np.testing.assert_allclose(x[:, 0, 0, 0], [-1.0, 128 / 127.5 - 1], atol=1e-6)

@@ -251,3 +251,23 @@ def test_a_trainer_restored_from_its_state_continues_bit_for_bit(tmp_path):
             np.testing.assert_array_equal(p.data, q.data)
     with pytest.raises(ValueError, match="saved with a G average"):
         _trainer(11).load_state_dict(b.state_dict())
+
+
+def test_latent_samplers_take_their_dimension_and_dtype():
+    from minigan.gan import normal_latent, uniform_latent
+    rng = np.random.default_rng(0)
+    u = uniform_latent(5, 3, rng, dtype=np.float64)
+    assert u.shape == (5, 3) and u.dtype == np.float64 and 0 <= u.min() and u.max() < 1
+    assert normal_latent(4, 2, rng).dtype == np.float32
+    assert latent_sampler("normal", 6)(4, rng).shape == (4, 6)
+    assert latent_sampler("uniform", 6)(4, rng).min() >= 0
+
+
+def test_sample_draws_from_the_given_generator_without_touching_the_trainers():
+    tr = _trainer(12)
+    state = tr.rng.bit_generator.state
+    a = tr.sample(5, np.random.default_rng(3))
+    assert tr.rng.bit_generator.state == state
+    np.testing.assert_array_equal(a, tr.sample(5, np.random.default_rng(3)))
+    b = tr.sample(5)
+    assert tr.rng.bit_generator.state != state and b.shape == (5, 2)

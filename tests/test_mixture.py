@@ -168,3 +168,28 @@ def test_non_finite_samples_are_misses_for_tv_and_coverage(mixture, scorer):
     counts = scorer.histogram(np.zeros((500, 2)))
     assert m["hist"] == pytest.approx(((counts - 1000 * scorer.mass) ** 2).sum() / 1000,
                                       rel=1e-12)
+
+
+def test_quadrature_nodes_set_the_rule():
+    # one node per bin is the midpoint rule in x: width * marginal(mid) * P(y-interval | mid)
+    g = GaussianMixture([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.5, 2.0]]])
+    mid, width = 0.75, 1.5
+    marginal = math.exp(-0.5 * mid ** 2) / math.sqrt(2 * math.pi)
+    cond_mean, cond_std = 0.5 * mid, math.sqrt(2.0 - 0.25)
+    strip = normal_cdf((1.0 - cond_mean) / cond_std) - normal_cdf((-1.0 - cond_mean) / cond_std)
+    one = g.bin_mass([0.0, 1.5], [-1.0, 1.0], nodes=1)[0, 0]
+    assert one == pytest.approx(width * marginal * strip, rel=1e-12)
+    assert abs(g.bin_mass([0.0, 1.5], [-1.0, 1.0])[0, 0] - one) > 1e-3
+
+
+def test_ring_and_grid_options_place_and_shape_the_components():
+    r = ring_mixture(k=6, radius=3.0, std=0.1)
+    assert r.n_components == 6
+    np.testing.assert_allclose(np.hypot(*r.means.T), 3.0)
+    np.testing.assert_allclose(r.means[1], [3 * math.cos(math.pi / 3), 3 * math.sin(math.pi / 3)])
+    np.testing.assert_allclose(r.covariances, np.tile(np.eye(2) * 0.01, (6, 1, 1)))
+    g = grid_mixture(side=3, spacing=1.5, std=0.2)
+    assert g.n_components == 9
+    assert sorted(set(g.means[:, 0].tolist())) == [-1.5, 0.0, 1.5]
+    np.testing.assert_allclose(g.covariances[0], np.eye(2) * 0.04)
+    np.testing.assert_allclose(g.weights, np.full(9, 1 / 9))

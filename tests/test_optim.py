@@ -12,6 +12,7 @@ CONFIGS = [
     ("SGD", dict(lr=0.05, momentum=0.5, dampening=0.1)),
     ("Adam", dict(lr=0.01)),
     ("Adam", dict(lr=0.002, betas=(0.5, 0.999), weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.9), eps=0.05)),      # each option away from default
 ]
 
 
