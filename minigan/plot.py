@@ -23,8 +23,8 @@ def _hist(ax, samples, edges, title, vmax=None):
     colour); non-finite samples are left out."""
     s = samples[np.isfinite(samples).all(1)]
     counts, _, _ = np.histogram2d(s[:, 0], s[:, 1], bins=[edges, edges])
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad(cmap(0.0))
+    viridis = plt.get_cmap("viridis")
+    cmap = viridis.with_extremes(bad=viridis(0.0))
     top = vmax if vmax is not None else max(counts.max(), 2)
     im = ax.pcolormesh(edges, edges, np.ma.masked_less(counts.T, 1), cmap=cmap,
                        norm=LogNorm(vmin=1, vmax=max(top, 2)))
@@ -158,6 +158,8 @@ def seed_summary(summary, path):
         failed = [int(s) for s, r in summary["seeds"].items() if r["status"] != "complete"]
         for s in failed:
             ax.axvline(s, c="tab:red", alpha=0.4)
+        if key == "hist":
+            ax.set_yscale("log")
         ax.set_title(f"final {key} per seed" + (f" ({len(failed)} failed)" if failed else ""))
         ax.set_xlabel("seed")
         ax.legend(fontsize=7)
