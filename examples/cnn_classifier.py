@@ -14,26 +14,29 @@ import os
 import minigan as mg
 from minigan import classify, plot
 from minigan.models import ThesisCNN
+from minigan.runs import cli
 
 
+@cli
 def main(argv=None):
     ap = classify.add_common_flags(classify.parser(__doc__), steps=20000, batch_size=100,
-                                   lr=1e-3, eval_every=1000)
-    ap.add_argument("--out", default="runs/cnn_classifier")
+                                   lr=1e-3, eval_every=1000, out="runs/cnn_classifier")
     args = ap.parse_args(argv)
     classify.check_common_flags(ap, args)
-    data = classify.load(args, (1, 28, 28))
+    data = classify.load_data(args, (1, 28, 28))
     mg.manual_seed(args.seed)
     model = ThesisCNN(classes=len(data[4]))
     opt = mg.optim.Adam(model.parameters(), lr=args.lr)
-    record = classify.train(model, opt, data, args)
-    os.makedirs(args.out, exist_ok=True)
-    plot.curves(record["steps"], {"test accuracy": record["test_accuracy"]},
-                os.path.join(args.out, "accuracy.png"), "step", "test accuracy", "thesis CNN")
-    plot.curves(record["steps"], {"training loss": record["train_loss"]},
-                os.path.join(args.out, "loss.png"), "step", "cross-entropy", "thesis CNN")
-    model.save(os.path.join(args.out, "model.npz"))
-    classify.write(record, args, args.out)
+    record, state, error = classify.train(model, opt, data, args)
+    model.save(os.path.join(args.folder, "model.npz"))      # the judge of generated images
+    figures = {
+        "accuracy.png": lambda f: plot.curves(
+            record["steps"], {"test accuracy": record["test_accuracy"]}, f, "step",
+            "test accuracy", "thesis CNN"),
+        "loss.png": lambda f: plot.curves(
+            record["steps"], {"training loss": record["train_loss"]}, f, "step",
+            "cross-entropy", "thesis CNN")}
+    classify.write((record, error), state, args, figures)
     return record
 
 

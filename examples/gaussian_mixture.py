@@ -41,7 +41,16 @@ from minigan.gan import GENERATOR_LOSSES, LATENTS, GANTrainer, latent_sampler
 from minigan.metrics import MixtureMetrics
 from minigan.models import mlp_discriminator, mlp_generator
 from minigan.optim.lr_scheduler import HoldThenLinearDecay
-from minigan.runs import StopOnInterrupt, check_writable, parse_seeds, run_processes
+from minigan.runs import (
+    Diverged,
+    StopOnInterrupt,
+    UserError,
+    cli,
+    parse_seeds,
+    prepare_output,
+    replace_folder,
+    run_processes,
+)
 from minigan.serialization import atomic_file, save_json
 
 SNAPSHOT_TURNS = (0, 1000, 2500, 5000, 10000, 15000, 20000)
@@ -194,7 +203,12 @@ def parse_args(argv=None):
     if problem:
         ap.error(problem)
     args.out = args.out or args.resume or "runs/gaussian_mixture"
-    _check_out(ap, args.out)
+    if args.resume is not None and os.path.abspath(args.out) != os.path.abspath(args.resume):
+        ap.error("--resume continues in its own folder; leave out --out")
+    try:
+        args.folder = args.out if args.resume else prepare_output(args.out)
+    except UserError as exc:
+        ap.error(str(exc))
     return args, config
 
 
@@ -217,13 +231,6 @@ def _resumed_config(ap, args):
                  + "; ".join(differ))
     args.seed = int(saved["seed"])
     return {k: v for k, v in saved.items() if k != "seed"}
-
-
-def _check_out(ap, out):
-    try:
-        check_writable(out)
-    except OSError as exc:
-        ap.error(f"--out {out}: {exc}")
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -293,9 +300,11 @@ def save_checkpoint(out, trainer, history, config, seed):
 
 
 def train(config, seed, out, progress=True, resume=False):
-    """Train (or continue) one run; returns (status, mixture, scorer, trainer, history,
-    samples) with status 'complete' or 'interrupted'. All on one thread (see
-    minigan/backend/threads.py): the same seed gives the same numbers on any machine."""
+    """Train (or continue) one run; returns (status, diverged, mixture, scorer, trainer,
+    history, samples) with status 'complete', 'interrupted' (Ctrl-C) or 'diverged' (a
+    non-finite loss: ``diverged`` is the Diverged error, and the networks are as they were
+    before that step). All on one thread (see minigan/backend/threads.py): the same seed
+    gives the same numbers on any machine."""
     mixture, scorer, trainer, z_eval = build(config, seed)
     history = History()
     if resume:
@@ -314,11 +323,15 @@ def train(config, seed, out, progress=True, resume=False):
     samples, m = evaluate() if not resume or trainer.turns == 0 else (None, None)
     bar = tqdm(total=steps, initial=trainer.turns, disable=not progress, unit="turn",
                mininterval=0.5)
-    status = "complete"
+    status, diverged = "complete", None
     with single_threaded(), StopOnInterrupt() as stop:
         while trainer.turns < steps:
             start = time.perf_counter()
-            trainer.turn()
+            try:
+                trainer.turn()
+            except Diverged as exc:
+                status, diverged = "diverged", exc
+                break
             history.train_seconds += time.perf_counter() - start
             bar.update(1)
             t = trainer.turns
@@ -334,14 +347,14 @@ def train(config, seed, out, progress=True, resume=False):
         if samples is None or history.turns[-1] != trainer.turns:
             samples, m = evaluate()          # the last point is the current generator's
     bar.close()
-    return status, mixture, scorer, trainer, history, samples
+    return status, diverged, mixture, scorer, trainer, history, samples
 
 
 def write_outputs(out, config, seed, result, start):
     """The checkpoint first (nothing trained is lost if a figure fails), then the samples,
     the figures, and metrics.json last: each file appears whole or not at all."""
     from minigan import plot
-    status, mixture, scorer, trainer, history, samples = result
+    status, diverged, mixture, scorer, trainer, history, samples = result
     save_checkpoint(out, trainer, history, config, seed)
     with atomic_file(os.path.join(out, "samples.npy")) as f:
         np.save(f, samples)
@@ -361,7 +374,8 @@ def write_outputs(out, config, seed, result, start):
     for name, draw in figures.items():
         with atomic_file(os.path.join(out, name)) as f:
             draw(f)
-    record = {"status": status, "preset": config["preset"], "seed": seed,
+    record = {"status": status, "error": str(diverged) if diverged else None,
+              "preset": config["preset"], "seed": seed,
               "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
               "turns": history.turns, "curves": history.curves, "final": final,
               "perfect": perfect, "train_seconds": history.train_seconds,
@@ -380,14 +394,18 @@ def print_table(record):
 
 
 def run_one(args, config, start):
-    result = train(config, args.seed, args.out, progress=not args.no_progress,
+    """Train, write every output into the run's folder, then put it in place of --out."""
+    result = train(config, args.seed, args.folder, progress=not args.no_progress,
                    resume=args.resume is not None)
-    record = write_outputs(args.out, config, args.seed, result, start)
+    record = write_outputs(args.folder, config, args.seed, result, start)
+    replace_folder(args.folder, args.out)
     print_table(record)
     print(f"outputs in {args.out}/")
     if record["status"] == "interrupted":
         print(f"interrupted after turn {record['turns'][-1]}; continue with:\n"
               f"  python {sys.argv[0] or 'examples/gaussian_mixture.py'} --resume {args.out}")
+    if record["status"] == "diverged":
+        raise result[1]
     return record
 
 
@@ -478,6 +496,7 @@ def print_summary(summary, out):
     print(f"summary in {out}/summary.json and summary.png")
 
 
+@cli
 def main(argv=None):
     start = time.perf_counter()
     argv = sys.argv[1:] if argv is None else list(argv)

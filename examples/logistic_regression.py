@@ -8,32 +8,30 @@ matrix.
 
     python examples/logistic_regression.py
 """
-import os
-
 import numpy as np
 
 import minigan as mg
 from minigan import classify, plot
+from minigan.runs import cli
 
 
+@cli
 def main(argv=None):
     ap = classify.add_common_flags(classify.parser(__doc__), steps=30000, batch_size=100,
-                                   lr=0.02, eval_every=5000)
-    ap.add_argument("--out", default="runs/logistic_regression")
+                                   lr=0.02, eval_every=5000, out="runs/logistic_regression")
     args = ap.parse_args(argv)
     classify.check_common_flags(ap, args)
-    data = classify.load(args, (784,))
+    data = classify.load_data(args, (784,))
     mg.manual_seed(args.seed)
     model = mg.nn.Linear(784, len(data[4]))
     opt = mg.optim.SGD(model.parameters(), lr=args.lr)
     # accuracy against examples seen on a log scale, as the thesis plots it (50 ... 3M)
     log_steps = np.unique(np.geomspace(1, args.steps, 30).astype(int))
-    record = classify.train(model, opt, data, args, eval_at=log_steps)
-    os.makedirs(args.out, exist_ok=True)
-    plot.curves(record["examples"], {"test accuracy": record["test_accuracy"]},
-                os.path.join(args.out, "accuracy.png"), "training examples seen",
-                "test accuracy", "softmax regression", logx=True)
-    classify.write(record, args, args.out)
+    record, state, error = classify.train(model, opt, data, args, eval_at=log_steps)
+    figures = {"accuracy.png": lambda f: plot.curves(
+        record["examples"], {"test accuracy": record["test_accuracy"]}, f,
+        "training examples seen", "test accuracy", "softmax regression", logx=True)}
+    classify.write((record, error), state, args, figures)
     return record
 
 

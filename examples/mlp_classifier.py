@@ -6,33 +6,33 @@ metrics.json.
 
     python examples/mlp_classifier.py
 """
-import os
-
 import minigan as mg
 from minigan import classify, nn, plot
+from minigan.runs import cli
 
 
+@cli
 def main(argv=None):
     ap = classify.add_common_flags(classify.parser(__doc__), steps=20000, batch_size=100,
-                                   lr=0.1, eval_every=1000)
+                                   lr=0.1, eval_every=1000, out="runs/mlp_classifier")
     ap.add_argument("--hidden", type=int, default=2048)
     ap.add_argument("--momentum", type=float, default=0.9)
-    ap.add_argument("--out", default="runs/mlp_classifier")
     args = ap.parse_args(argv)
-    classify.check_common_flags(ap, args)
     if args.hidden < 1:
         ap.error("--hidden must be >= 1")
-    data = classify.load(args, (784,))
+    if not 0 <= args.momentum < 1:
+        ap.error(f"--momentum must be in [0, 1), got {args.momentum}")
+    classify.check_common_flags(ap, args)
+    data = classify.load_data(args, (784,))
     mg.manual_seed(args.seed)
     model = nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(),
                           nn.Linear(args.hidden, len(data[4])))
     opt = mg.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
-    record = classify.train(model, opt, data, args)
-    os.makedirs(args.out, exist_ok=True)
-    plot.curves(record["steps"], {"test accuracy": record["test_accuracy"]},
-                os.path.join(args.out, "accuracy.png"), "step", "test accuracy",
-                f"MLP 784-{args.hidden}-10")
-    classify.write(record, args, args.out)
+    record, state, error = classify.train(model, opt, data, args)
+    figures = {"accuracy.png": lambda f: plot.curves(
+        record["steps"], {"test accuracy": record["test_accuracy"]}, f, "step",
+        "test accuracy", f"MLP 784-{args.hidden}-10")}
+    classify.write((record, error), state, args, figures)
     return record
 
 

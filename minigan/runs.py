@@ -2,14 +2,71 @@
 a Ctrl-C that stops at a clean point, seeds given as ranges, and seeds run side by side in
 worker processes. The examples share these (examples/gaussian_mixture.py shows them all).
 """
+import argparse
+import functools
+import math
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 
 from tqdm import tqdm
 
 from minigan.serialization import atomic_file
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for (a flag, a file, a folder): an example prints it
+    as one line, without a traceback, and exits with status 2."""
+
+
+class Diverged(Exception):
+    """Training produced a non-finite loss. ``step`` is where; ``last`` the last finite
+    values. The model's parameters are those before the failing update (the check runs
+    before the backward pass), so they can be saved and inspected."""
+
+    def __init__(self, what, step, last, unit="step"):
+        self.step, self.last = step, dict(last)
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in self.last.items()) or "none yet"
+        super().__init__(f"training diverged: {what} at {unit} {step} (last finite: {shown})")
+
+
+def check_finite_loss(value, what, step, last, unit="step"):
+    """``value`` (a float) if finite, else Diverged naming ``what`` and the ``unit`` and
+    number of the ``step``; ``last``: the last finite values, for the message."""
+    if not math.isfinite(value):
+        raise Diverged(f"{what} is {value}", step, last, unit)
+    return value
+
+
+def cli(main):
+    """Wrap an example's ``main(argv)``: a UserError prints ``prog: error: message`` and exits
+    with 2 (as argparse does for a bad flag); Diverged prints its message and exits with 3."""
+    @functools.wraps(main)
+    def wrapped(argv=None):
+        prog = os.path.basename(sys.argv[0]) or "minigan"
+        try:
+            return main(argv)
+        except UserError as exc:
+            print(f"{prog}: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        except Diverged as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            raise SystemExit(3) from None
+    return wrapped
+
+
+def finite_positive(text):
+    """argparse type: a finite float > 0 (rejects 0, negatives, inf and nan)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return v
 
 
 def parse_seeds(text):
@@ -26,6 +83,20 @@ def parse_seeds(text):
             raise ValueError(f"the seed range {part.strip()} goes down")
         seeds.update(range(a, b + 1))
     return sorted(seeds)
+
+
+def prepare_output(out):
+    """Check ``out`` before any work: a folder (made if absent) that takes a file. Returns the
+    folder a new run should write into (see ``staging_folder``); UserError if unusable."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"--out {out}: a file is there, not a folder")
+    try:
+        check_writable(out)
+        staging = staging_folder(out)
+        check_writable(staging)
+    except OSError as exc:
+        raise UserError(f"--out {out}: {exc}") from None
+    return staging
 
 
 def check_writable(folder):
@@ -98,3 +169,26 @@ def run_processes(commands, workers, progress=True, poll=0.05):
             log.close()
         bar.close()
     return codes
+
+
+def replace_folder(staging, out):
+    """Put the finished ``staging`` folder where ``out`` was, as a whole: the old folder is
+    moved aside first and deleted only once the new one is in place."""
+    if os.path.abspath(staging) == os.path.abspath(out):
+        return
+    old = None
+    if os.path.lexists(out):
+        old = f"{out}.old-{os.getpid()}"
+        os.replace(out, old)
+    os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old) if os.path.isdir(old) else os.remove(old)
+
+
+def staging_folder(out):
+    """Where a new run into ``out`` writes: ``out`` itself if it is absent or empty, else a
+    sibling folder that ``replace_folder`` swaps in at the end, so a run that dies leaves the
+    previous run's folder untouched (and its own files beside it, to resume from)."""
+    if not os.path.exists(out) or (os.path.isdir(out) and not os.listdir(out)):
+        return out
+    return f"{out.rstrip(os.sep)}.partial-{os.getpid()}"

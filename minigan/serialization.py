@@ -1,30 +1,38 @@
 """Checkpoints: nested dicts of arrays in one ``.npz``, written atomically, read without pickle.
 
-Nesting is kept in the keys (``"G/0.weight"``); numbers come back as 0-d arrays, strings as str.
+Nesting is kept in the entry names: each key is percent-escaped and marked with a leading
+``=`` (``{"G": {"0.weight": w}}`` is stored as ``=G/=0.weight``), so any string is a key, "/"
+and NumPy's own argument names included. An empty dict is stored as a ``%empty`` entry.
+Numbers come back as 0-d arrays, strings as str. Files of the first format (plain keys, no
+``%format`` entry) still load.
 """
 import contextlib
 import json
 import os
 import tempfile
+import zipfile
+import zlib
+from urllib.parse import quote, unquote
 
 import numpy as np
 
 from minigan.core import Tensor
 
 _SEP = "/"
-_EMPTY = "__empty__"
+_EMPTY = "%empty"
+_FORMAT = "%format"
+_LEGACY_EMPTY = "__empty__"
 
 
 def _flatten(obj, prefix, out):
     if isinstance(obj, dict):
         if not obj:
-            out[prefix + _SEP + _EMPTY] = np.zeros(0)
+            out[prefix + _EMPTY] = np.zeros(0)
         for k, v in obj.items():
-            k = str(k)
-            if _SEP in k or not k:
-                raise ValueError(f"save: key {k!r} under {prefix or 'the top'!r} must be a "
-                                 f"non-empty string without {_SEP!r}")
-            _flatten(v, f"{prefix}{_SEP}{k}" if prefix else k, out)
+            if not isinstance(k, str):
+                raise TypeError(f"save: key {k!r} under {prefix or 'the top'!r} is a "
+                                f"{type(k).__name__}, not a string")
+            _flatten(v, f"{prefix}={quote(k, safe='')}{_SEP}", out)
         return
     if isinstance(obj, Tensor):
         obj = obj.data
@@ -32,9 +40,9 @@ def _flatten(obj, prefix, out):
         obj = obj.get()
     arr = np.asarray(obj)
     if arr.dtype == object:
-        raise TypeError(f"save: {prefix!r} holds a {type(obj).__name__}, which is not an array, "
-                        "a number or a string")
-    out[prefix] = arr
+        raise TypeError(f"save: {unquote(prefix)!r} holds a {type(obj).__name__}, which is not "
+                        "an array, a number or a string")
+    out[prefix[:-1]] = arr
 
 
 @contextlib.contextmanager
@@ -92,33 +100,60 @@ def save_json(obj, path):
 
 
 def save(state, path):
-    """Write ``state`` (a dict of dicts of arrays, Tensors, numbers, strings) to ``path``.
+    """Write ``state`` (a dict of dicts of arrays, Tensors, numbers, strings; any string
+    keys) to ``path``.
 
     The file appears whole or not at all: it is written to a temporary file beside the target,
     flushed to disk, then renamed over it.
     """
     if not isinstance(state, dict):
         raise TypeError(f"save expects a dict, got {type(state).__name__}")
-    flat = {}
+    flat = {_FORMAT: np.array(2)}
     _flatten(state, "", flat)
-    with atomic_file(path) as f:
-        np.savez(f, **flat)
+    with atomic_file(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
+        for name, arr in flat.items():
+            with z.open(name + ".npy", "w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, arr, allow_pickle=False)
 
 
 def load(path):
-    """Read a checkpoint written by ``save`` (never unpickles anything)."""
+    """Read a checkpoint written by ``save`` (never unpickles anything). Anything else (an
+    ``.npy`` array, a text file, a damaged file) is refused with one message naming it."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{path!r} is a single .npy array, not a minigan checkpoint (.npz)")
+    if not head.startswith(b"PK"):
+        raise ValueError(f"{path!r} is not a minigan checkpoint (not an .npz file)")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            entries = {key: f[key] for key in f.files}
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ValueError(f"{path!r} holds pickled objects, which minigan never loads "
+                             "(allow_pickle=False)") from None
+        raise ValueError(f"{path!r} is a damaged checkpoint ({exc})") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        raise ValueError(f"{path!r} is a damaged checkpoint ({exc})") from None
+    return _unflatten(entries)
+
+
+def _unflatten(entries):
+    escaped = _FORMAT in entries
+    entries.pop(_FORMAT, None)
     state = {}
-    with np.load(path, allow_pickle=False) as f:
-        for key in f.files:
-            *parents, leaf = key.split(_SEP)
-            node = state
-            for p in parents:
-                node = node.setdefault(p, {})
-            if leaf == _EMPTY:
-                continue
-            value = f[key]
-            node[leaf] = str(value) if value.dtype.kind == "U" else value
+    for key, value in entries.items():
+        *parents, leaf = key.split(_SEP)
+        if escaped:
+            parents = [unquote(p[1:]) for p in parents]
+        node = state
+        for p in parents:
+            node = node.setdefault(p, {})
+        if leaf == (_EMPTY if escaped else _LEGACY_EMPTY):
+            continue
+        leaf = unquote(leaf[1:]) if escaped else leaf
+        node[leaf] = str(value) if value.dtype.kind == "U" else value
     return state

@@ -165,3 +165,23 @@ def test_a_step_without_any_gradient_changes_nothing_and_keeps_the_flat_path():
     ref, _ = _adam_run(3, False, tamper=early)
     _same(net, ref)
     assert opt._flat and opt.steps == 4 and int(opt.state[0]["step"]) == 3
+
+
+def test_loading_another_optimizers_state_changes_nothing_and_says_why():
+    p = mg.nn.Parameter(np.ones(3, dtype=np.float32))
+    adam = mg.optim.Adam([p], lr=0.01)
+    p.grad = mg.tensor(np.ones(3, dtype=np.float32))
+    adam.step()
+    sgd = mg.optim.SGD([p], lr=0.5, momentum=0.9)
+    before = (sgd.lr, sgd.momentum, sgd.steps, sgd.state)
+    with pytest.raises(ValueError, match="state is of another optimizer"):
+        sgd.load_state_dict(adam.state_dict())
+    assert (sgd.lr, sgd.momentum, sgd.steps, sgd.state) == before
+    bad = adam.state_dict()
+    bad["state"]["0"]["exp_avg"] = np.zeros(5)
+    other = mg.optim.Adam([p], lr=0.3)
+    with pytest.raises(ValueError, match="does not fit"):
+        other.load_state_dict(bad)
+    assert other.lr == 0.3
+    with pytest.raises(ValueError, match="not an optimizer state"):
+        other.load_state_dict({"lr": 1})

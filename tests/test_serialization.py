@@ -69,8 +69,8 @@ def test_loading_wrong_shapes_or_missing_files_is_a_clear_error(tmp_path):
         net.load_state_dict(mg.load(tmp_path / "bad.npz")["net"])
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         mg.load(tmp_path / "nothing.npz")
-    with pytest.raises(ValueError, match="without '/'"):
-        mg.save({"a/b": 1}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="not a string"):
+        mg.save({3: 1}, tmp_path / "x.npz")
 
 
 def test_files_are_read_without_pickle(tmp_path):
@@ -78,3 +78,47 @@ def test_files_are_read_without_pickle(tmp_path):
     np.savez(path, x=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError, match="pickle"):
         mg.load(path)
+
+
+def test_any_string_is_a_key(tmp_path):
+    keys = ["allow_pickle", "file", "__empty__", "a/b", "", "%empty", "=x", "ü ñ", "%format"]
+    state = {k: {k: np.array([i])} for i, k in enumerate(keys)}
+    state["nested"] = {"file": {}, "allow_pickle": "yes"}
+    mg.save(state, tmp_path / "k.npz")
+    back = mg.load(tmp_path / "k.npz")
+    assert set(back) == set(keys) | {"nested"}
+    for i, k in enumerate(keys):
+        assert back[k][k].tolist() == [i]
+    assert back["nested"] == {"file": {}, "allow_pickle": "yes"}
+
+
+def test_checkpoints_of_the_first_format_still_load(tmp_path):
+    np.savez(tmp_path / "old.npz", **{"G/0.weight": np.ones(2), "opt/state/__empty__": np.zeros(0),
+                                      "lr": np.array(0.5)})
+    back = mg.load(tmp_path / "old.npz")
+    assert back["G"]["0.weight"].tolist() == [1, 1] and back["opt"]["state"] == {}
+    assert float(back["lr"]) == 0.5
+
+
+def test_anything_but_a_checkpoint_is_refused_with_one_message_naming_it(tmp_path):
+    np.save(tmp_path / "a.npy", np.ones(3))
+    (tmp_path / "t.txt").write_text("hello")
+    mg.save({"x": np.arange(1000)}, tmp_path / "ok.npz")
+    raw = bytearray((tmp_path / "ok.npz").read_bytes())
+    raw[60:90] = b"\xff" * 30                               # inside the first entry
+    (tmp_path / "bad.npz").write_bytes(bytes(raw))
+    (tmp_path / "cut.npz").write_bytes(bytes(raw[:100]))
+    for name, message in (("a.npy", "single .npy array"), ("t.txt", "not an .npz"),
+                          ("bad.npz", "damaged checkpoint"), ("cut.npz", "damaged checkpoint")):
+        with pytest.raises(ValueError, match=message) as exc:
+            mg.load(tmp_path / name)
+        assert name in str(exc.value) and "pickle" not in str(exc.value)
+
+
+def test_checkpoints_get_the_usual_file_mode(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        mg.save({"x": 1}, tmp_path / "m.npz")
+    finally:
+        os.umask(mask)
+    assert (os.stat(tmp_path / "m.npz").st_mode & 0o777) == 0o644

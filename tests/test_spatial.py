@@ -292,3 +292,13 @@ def test_the_channels_last_paths_give_the_nchw_paths_numbers(drawn):
         conv.NHWC_MIN_CHANNELS, conv.NHWC_MIN_IN_CHANNELS = old
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [1.5, "a", True, (1,), (1, 2.0)])
+def test_geometry_that_is_not_ints_is_refused_by_name(bad):
+    x = mg.tensor(np.zeros((1, 1, 4, 4), np.float32))
+    w = mg.tensor(np.zeros((1, 1, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="padding must be an int or a pair of ints"):
+        F.conv2d(x, w, padding=bad)
+    with pytest.raises(ValueError, match="stride must be an int"):
+        F.max_pool2d(x, 2, stride=bad)

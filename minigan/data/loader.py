@@ -29,9 +29,15 @@ class DataLoader:
         for i, a in enumerate(arrays):
             if len(a) != n:
                 raise ValueError(f"DataLoader: array {i} has {len(a)} examples, array 0 has {n}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.arrays, self.batch_size, self.n = arrays, batch_size, n
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size}")
+        if n == 0:
+            raise ValueError("DataLoader: the dataset has no examples")
+        if drop_last and n < batch_size:
+            raise ValueError(f"DataLoader: {n} examples make no full batch of {batch_size} "
+                             "(drop_last=True would yield nothing); use a batch size of at "
+                             f"most {n}")
+        self.arrays, self.batch_size, self.n = arrays, int(batch_size), n
         self.shuffle, self.drop_last, self.transform = shuffle, drop_last, transform
         self.generator = generator
 

@@ -14,10 +14,14 @@ from minigan.functional.reduction import channel_sum, sum
 
 
 def _pair(v, name):
-    t = (v, v) if isinstance(v, int) else tuple(v)
-    if len(t) != 2 or not all(isinstance(a, int) for a in t):
+    """An int or a pair of ints as a pair of Python ints (NumPy integers too, never floats
+    or bools); ValueError naming ``name`` and the value otherwise."""
+    def is_int(a):
+        return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+    t = (v, v) if is_int(v) else tuple(v) if isinstance(v, (tuple, list)) else None
+    if t is None or len(t) != 2 or not all(is_int(a) for a in t):
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-    return t
+    return int(t[0]), int(t[1])
 
 
 class _Geometry:

@@ -18,6 +18,7 @@ from minigan.gan.losses import (
     generator_loss,
     joint_discriminator_loss,
 )
+from minigan.runs import check_finite_loss
 
 
 class GANTrainer:
@@ -81,19 +82,24 @@ class GANTrainer:
         with no_grad():
             fake = self.G(self.sample_latent(self.batch_size, self.rng))
         loss = self._d_loss(fake)
+        self.last["d_loss"] = self._finite(loss, "D's loss")
         self.opt_d.zero_grad()
         loss.backward()
         self.opt_d.step()
-        self.last["d_loss"] = loss.item()
 
     def g_step(self):
         """One generator update through a frozen D."""
         loss = self._g_loss(self.G(self.sample_latent(self.batch_size, self.rng)))
+        self.last["g_loss"] = self._finite(loss, "G's loss")
         self.opt_g.zero_grad()
         loss.backward()
         self.opt_g.step()
         self._update_ema()
-        self.last["g_loss"] = loss.item()
+
+    def _finite(self, loss, what):
+        """The loss's value; Diverged (before any update from it) if it is not finite."""
+        return check_finite_loss(loss.item(), what, self.turns + 1,
+                                 {k: v for k, v in self.last.items() if v == v}, unit="turn")
 
     def _update_ema(self):
         if self.G_ema is None:
@@ -109,6 +115,8 @@ class GANTrainer:
         fake = self.G(self.sample_latent(self.batch_size, self.rng))
         d_loss = self._d_loss(fake.detach())
         g_loss = self._g_loss(fake)
+        d_value = self._finite(d_loss, "D's loss")
+        self.last.update(d_loss=d_value, g_loss=self._finite(g_loss, "G's loss"))
         self.opt_d.zero_grad()
         self.opt_g.zero_grad()
         d_loss.backward()
@@ -116,7 +124,6 @@ class GANTrainer:
         self.opt_d.step()
         self.opt_g.step()
         self._update_ema()
-        self.last.update(d_loss=d_loss.item(), g_loss=g_loss.item())
 
     def turn(self):
         """One turn of Algorithm 1."""

@@ -65,7 +65,7 @@ class MixtureMetrics:
             "hist": thesis / n,
             "tv": 0.5 * float(np.abs(self._fractions(xf) * len(xf) / n
                                      - self.reference_fractions).sum()),
-            "coverage": self._coverage(xf) * len(xf) / n,
+            "coverage": self._coverage(xf) * len(xf) / n if len(xf) else 0.0,
             "log_density": float(self.mixture.log_prob(xf).mean()) if len(xf) else -math.inf,
         }
 

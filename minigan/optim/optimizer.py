@@ -46,26 +46,53 @@ class Optimizer:
                           for i, s in enumerate(self.state)}}
 
     def load_state_dict(self, sd):
-        """Restore what ``state_dict`` gave; buffers must match the parameters' shapes."""
-        state = sd["state"]
+        """Restore what ``state_dict`` gave. Everything is checked before anything changes:
+        the hyperparameters must be this optimizer's, the buffers fit the parameters."""
+        name = type(self).__name__
+        if not isinstance(sd, dict) or not {"hyper", "steps", "state"} <= set(sd):
+            raise ValueError(f"{name}.load_state_dict: not an optimizer state (it needs "
+                             "'hyper', 'steps' and 'state')")
+        hyper, state = sd["hyper"], sd["state"]
+        if set(hyper) != set(self.defaults):
+            raise ValueError(f"{name}.load_state_dict: the state is of another optimizer "
+                             f"(hyperparameters {sorted(hyper)}; {name} has "
+                             f"{sorted(self.defaults)})")
         if len(state) != len(self.params):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the state has "
+            raise ValueError(f"{name}.load_state_dict: the state has "
                              f"{len(state)} parameters, the optimizer {len(self.params)}")
-        new = []
-        for i, p in enumerate(self.params):
-            s = state[str(i)]
-            for k, v in s.items():
-                shape = () if k in self._scalar_keys else p.shape
-                if k not in self._state_keys + self._scalar_keys or tuple(v.shape) != shape:
-                    raise ValueError(f"{type(self).__name__}.load_state_dict: parameter {i} "
-                                     f"buffer {k!r} of shape {tuple(v.shape)} does not fit "
-                                     f"a parameter of shape {p.shape}")
-            new.append({k: v.copy() if k in self._scalar_keys else v.astype(p.dtype, copy=True)
-                        for k, v in s.items()})
-        for k in self.defaults:
-            value = sd["hyper"][k]
-            setattr(self, k, type(self.defaults[k])(value) if not isinstance(
-                self.defaults[k], tuple) else tuple(float(b) for b in value))
+        new = [self._checked_buffers(i, p, state) for i, p in enumerate(self.params)]
+        values = {k: self._checked_hyper(k, hyper[k]) for k in self.defaults}
+        for k, v in values.items():
+            setattr(self, k, v)
         self.state = new
         self.steps = int(sd["steps"])
 
+    def _checked_buffers(self, i, p, state):
+        s = state.get(str(i))
+        if s is None:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: no state for "
+                             f"parameter {i}")
+        for k, v in s.items():
+            shape = () if k in self._scalar_keys else p.shape
+            if k not in self._state_keys + self._scalar_keys or tuple(v.shape) != shape:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: parameter {i} "
+                                 f"buffer {k!r} of shape {tuple(v.shape)} does not fit "
+                                 f"a parameter of shape {p.shape}")
+        return {k: v.copy() if k in self._scalar_keys else v.astype(p.dtype, copy=True)
+                for k, v in s.items()}
+
+    def _checked_hyper(self, key, value):
+        default = self.defaults[key]
+        try:
+            if isinstance(default, tuple):
+                value = tuple(float(b) for b in value)
+                ok = len(value) == len(default)
+            else:
+                value = type(default)(value)
+                ok = True
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: hyperparameter {key!r} "
+                             f"= {value!r} is not like {default!r}")
+        return value
