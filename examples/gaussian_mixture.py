@@ -397,8 +397,9 @@ def run_one(args, config, start):
     """Train, write every output into the run's folder, then put it in place of --out."""
     result = train(config, args.seed, args.folder, progress=not args.no_progress,
                    resume=args.resume is not None)
-    record = write_outputs(args.folder, config, args.seed, result, start)
-    replace_folder(args.folder, args.out)
+    with StopOnInterrupt():         # one Ctrl-C while writing waits for the files; two abort
+        record = write_outputs(args.folder, config, args.seed, result, start)
+        replace_folder(args.folder, args.out)
     print_table(record)
     print(f"outputs in {args.out}/")
     if record["status"] == "interrupted":

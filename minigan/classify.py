@@ -101,8 +101,6 @@ def load_data(args, image_shape):
         raise UserError(str(exc)) from None
     for split in ("train", "test"):
         images = getattr(d, f"{split}_images")
-        if len(images) == 0:
-            raise UserError(f"the {split} split of {args.data or 'the dataset'} has no images")
         if images.dtype.kind == "f" and not np.isfinite(images).all():
             raise UserError(f"the {split} images hold NaN or infinite values")
     if args.batch_size > len(d.train_images):
@@ -220,15 +218,16 @@ def write(result, state, args, figures):
     from minigan import plot
     record, error = result
     folder = args.folder
-    save(state, os.path.join(folder, CHECKPOINT))
     counts = np.array(record["confusion"])
     figures = dict(figures, **{"confusion.png": lambda f: plot.confusion(
         counts, record["classes"], f)})
-    for name, draw in figures.items():
-        with atomic_file(os.path.join(folder, name)) as f:
-            draw(f)
-    save_json(dict(record, config=_config(args)), os.path.join(folder, "metrics.json"))
-    replace_folder(folder, args.out)
+    with StopOnInterrupt():         # one Ctrl-C while writing waits for the files; two abort
+        save(state, os.path.join(folder, CHECKPOINT))
+        for name, draw in figures.items():
+            with atomic_file(os.path.join(folder, name)) as f:
+                draw(f)
+        save_json(dict(record, config=_config(args)), os.path.join(folder, "metrics.json"))
+        replace_folder(folder, args.out)
     names = [c[:8] for c in record["classes"]]
     print("\nconfusion matrix (rows: true class, columns: predicted)")
     print(" " * 9 + " ".join(f"{n:>8}" for n in names))

@@ -3,6 +3,7 @@ a Ctrl-C that stops at a clean point, seeds given as ranges, and seeds run side 
 worker processes. The examples share these (examples/gaussian_mixture.py shows them all).
 """
 import argparse
+import errno
 import functools
 import math
 import os
@@ -43,7 +44,10 @@ def check_finite_loss(value, what, step, last, unit="step"):
 
 def cli(main):
     """Wrap an example's ``main(argv)``: a UserError prints ``prog: error: message`` and exits
-    with 2 (as argparse does for a bad flag); Diverged prints its message and exits with 3."""
+    with 2 (as argparse does for a bad flag); Diverged prints its message and exits with 3; a
+    full disk or a folder that refuses writes, met while writing outputs, exits with 1 (the
+    outputs are written to a staging folder, so the previous run's are untouched); a Ctrl-C
+    that got through exits with 130 without a traceback."""
     @functools.wraps(main)
     def wrapped(argv=None):
         prog = os.path.basename(sys.argv[0]) or "minigan"
@@ -55,7 +59,19 @@ def cli(main):
         except Diverged as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
             raise SystemExit(3) from None
+        except KeyboardInterrupt:
+            print(f"{prog}: interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
+        except OSError as exc:
+            if exc.errno not in _DISK_ERRORS:
+                raise
+            print(f"{prog}: error: cannot write ({exc.strerror}: {exc.filename or ''}); "
+                  "the previous outputs are untouched", file=sys.stderr)
+            raise SystemExit(1) from None
     return wrapped
+
+
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG}
 
 
 def finite_positive(text):

@@ -72,6 +72,8 @@ def load_idx_dataset(root, checksums=None, classes=None, name="dataset"):
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise IDXError(f"{name} {split}: images {images.shape} and labels {labels.shape} "
                            "do not pair up as (N, H, W) and (N,)")
+        if len(images) == 0:
+            raise IDXError(f"{name} {split}: the {split} split has no images")
         arrays[f"{split}_labels"] = labels.astype(np.int64)
     n_classes = int(max(arrays["train_labels"].max(), arrays["test_labels"].max())) + 1
     classes = tuple(classes) if classes else tuple(str(i) for i in range(n_classes))
