@@ -16,6 +16,8 @@ import numpy as np
 
 import minigan as mg
 from minigan import functional as F
+from minigan.runs import check_writable, cli
+from minigan.serialization import atomic_file
 
 
 def build(rng):
@@ -52,11 +54,18 @@ def numeric_grad(stage, value, params, y, eps=1e-6):
     return g
 
 
+@cli
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/walkthrough")
     args = ap.parse_args(argv)
+    if args.seed < 0:
+        ap.error(f"--seed must be >= 0, got {args.seed}")
+    try:
+        check_writable(args.out)
+    except OSError as exc:
+        ap.error(f"--out {args.out}: {exc}")
     rng = np.random.default_rng(args.seed)
     x, y, raw = build(rng)
     params = {k: mg.tensor(v, requires_grad=True) for k, v in raw.items()}
@@ -72,10 +81,9 @@ def main(argv=None):
     loss = F.mse_loss(v, y)
     loss.name = "loss"
     print(f"forward: loss = {loss.item():.6f}\n")
-    os.makedirs(args.out, exist_ok=True)
     dot = mg.viz.to_dot(loss, title="two-layer net")
     dot_path = os.path.join(args.out, "graph.dot")
-    with open(dot_path, "w") as f:
+    with atomic_file(dot_path, "w") as f:
         f.write(dot)
 
     grads = mg.grad(loss, values + list(params.values()), retain_graph=True)

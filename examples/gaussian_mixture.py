@@ -379,7 +379,8 @@ def write_outputs(out, config, seed, result, start):
               "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
               "turns": history.turns, "curves": history.curves, "final": final,
               "perfect": perfect, "train_seconds": history.train_seconds,
-              "wall_seconds": time.perf_counter() - start}
+              "wall_seconds": time.perf_counter() - start,
+              "outputs": ["checkpoint.npz", "samples.npy", *figures, "metrics.json"]}
     save_json(record, os.path.join(out, "metrics.json"))
     return record
 

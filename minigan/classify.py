@@ -226,7 +226,9 @@ def write(result, state, args, figures):
         for name, draw in figures.items():
             with atomic_file(os.path.join(folder, name)) as f:
                 draw(f)
-        save_json(dict(record, config=_config(args)), os.path.join(folder, "metrics.json"))
+        written = sorted(f for f in os.listdir(folder) if not f.startswith("."))
+        save_json(dict(record, config=_config(args), outputs=written + ["metrics.json"]),
+                  os.path.join(folder, "metrics.json"))
         replace_folder(folder, args.out)
     names = [c[:8] for c in record["classes"]]
     print("\nconfusion matrix (rows: true class, columns: predicted)")

@@ -262,3 +262,65 @@ def test_fresh_leaf_gradients_are_adopted_without_a_copy(monkeypatch):
     grads = [p.grad.data for p in D.parameters()] + [p.grad.data for p in G.parameters()]
     assert len({id(g) for g in grads}) == len(grads)
     assert not any(np.shares_memory(a, b) for i, a in enumerate(grads) for b in grads[:i])
+
+
+# --- version counters: a value changed between forward and backward is an error ------------
+
+def test_assigning_data_between_forward_and_backward_raises_naming_the_op():
+    x = mg.tensor(np.arange(3.0), requires_grad=True)
+    x.name = "x"
+    y = (x * x).sum()
+    x.data = x.data + 1
+    with pytest.raises(RuntimeError, match=r"input 0 of Mul \(a tensor 'x'\) was changed"):
+        y.backward()
+    z = (x * x).sum()
+    x.data += 1                                  # an augmented assignment is one too
+    with pytest.raises(RuntimeError, match="version 1 -> 2"):
+        z.backward()
+
+
+def test_an_index_write_is_seen_only_when_declared():
+    x = mg.tensor(np.arange(3.0), requires_grad=True)
+    y = (x * x).sum()
+    x.data[0] = 5.0                              # not seen, as with PyTorch's .data
+    x.bump_version()
+    with pytest.raises(RuntimeError, match="changed after the forward pass"):
+        y.backward()
+
+
+@pytest.mark.parametrize("make", [lambda ps: mg.optim.SGD(ps, lr=0.1),
+                                  lambda ps: mg.optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: mg.optim.Adam(ps, lr=0.1)])
+def test_an_optimizer_step_between_forward_and_backward_raises(make):
+    net = mg.nn.Sequential(mg.nn.Linear(2, 3), mg.nn.ReLU(), mg.nn.Linear(3, 1))
+    opt = make(net.parameters())
+    x = mg.tensor(np.ones((4, 2), np.float32))
+    net(x).sum().backward()
+    opt.step()                                   # a first step (Adam adopts its flat buffer)
+    loss = net(x).sum()
+    opt.step()                                   # with the first backward's gradients
+    with pytest.raises(RuntimeError, match="changed after the forward pass"):
+        loss.backward()
+    opt.zero_grad()
+    net(x).sum().backward()                      # the usual order is fine
+    opt.step()
+
+
+def test_loading_weights_between_forward_and_backward_raises():
+    lin = mg.nn.Linear(2, 1)
+    loss = lin(mg.tensor(np.ones((1, 2), np.float32))).sum()
+    lin.load_state_dict({k: v * 0 for k, v in lin.state_dict().items()})
+    with pytest.raises(RuntimeError, match="changed after the forward pass"):
+        loss.backward()
+
+
+def test_adams_per_parameter_path_counts_as_a_change_too():
+    a = mg.nn.Parameter(np.ones(3, np.float32))
+    unused = mg.nn.Parameter(np.ones(2, np.float32))     # no gradient: per-parameter updates
+    opt = mg.optim.Adam([a, unused], lr=0.1)
+    (a * a).sum().backward()
+    opt.step()
+    loss = (a * a).sum()
+    opt.step()
+    with pytest.raises(RuntimeError, match="changed after the forward pass"):
+        loss.backward()

@@ -33,6 +33,7 @@ def test_example_runs_end_to_end_and_learns_the_tiny_set(name, extra, pictures, 
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["final_accuracy"] == record["final_accuracy"] > 0.5     # chance is 0.1
     assert np.array(saved["confusion"]).sum() == 100
+    assert sorted(saved["outputs"]) == sorted(os.listdir(out)) and saved["status"] == "complete"
     assert "confusion matrix" in capsys.readouterr().out
 
 

@@ -39,6 +39,7 @@ def test_main_job_runs_end_to_end(tmp_path, capsys):
     assert set(saved["final"]) == set(saved["perfect"]) == {"thesis", "hist", "tv", "coverage",
                                                              "log_density"}
     assert saved["final"] == record["final"]
+    assert sorted(saved["outputs"]) == sorted(p.name for p in out.iterdir())
     # metrics.json records every resolved setting
     assert set(ex.SETTINGS) <= set(saved["config"])
     assert saved["config"]["g_hidden"] == [16] and saved["config"]["lr"] == 5e-4

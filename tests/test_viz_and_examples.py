@@ -29,3 +29,14 @@ def test_backprop_walkthrough_runs_and_agrees_with_finite_differences(tmp_path, 
              for line in out.splitlines() if "max |diff|" in line]
     assert len(diffs) == 3 and max(diffs) < 1e-7
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+
+
+@pytest.mark.parametrize("flags,message", [(["--seed", "-1"], "--seed must be >= 0"),
+                                           (["--out", "FILE"], "--out")])
+def test_walkthrough_bad_flags_get_one_line_before_any_work(flags, message, tmp_path, capsys):
+    (tmp_path / "FILE").write_text("x")
+    flags = [str(tmp_path / f) if f == "FILE" else f for f in flags]
+    with pytest.raises(SystemExit) as exc:
+        load_example("backprop_walkthrough").main(flags)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and "Traceback" not in err

@@ -78,6 +78,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
                 raise RuntimeError(f"trying to backward through {fn.name} a second time: its "
                                    "saved values were freed; pass retain_graph=True to the "
                                    "first backward")
+            if [x._version for x in fn.inputs] != fn.versions:
+                _raise_changed(fn)
             gy = pending.pop(fn)
             if wanted is not None and fn.output is not None:
                 out = fn.output()
@@ -92,6 +94,17 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
             if not retain_graph:
                 fn.release()
     return found
+
+
+def _raise_changed(fn):
+    """A value an op used was changed after its forward: its gradient would be wrong."""
+    i, x = next((i, x) for i, (x, v) in enumerate(zip(fn.inputs, fn.versions))
+                if x._version != v)
+    what = f"{x.name!r}" if x.name else f"of shape {x.shape}"
+    raise RuntimeError(f"input {i} of {fn.name} (a tensor {what}) was changed after the "
+                       f"forward pass (version {fn.versions[i]} -> {x._version}), so the "
+                       "gradient through it would be wrong; change .data (or step an "
+                       "optimizer) only after backward()")
 
 
 def _fit(gx, x):

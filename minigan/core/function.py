@@ -61,13 +61,14 @@ class Function:
     generation = 0
 
     def __call__(self, *inputs):
-        y = self.forward(*[x.data for x in inputs])
+        y = self.forward(*[x._data for x in inputs])
         out = Tensor(y)
         if _Mode.grad_enabled:
             needs = [x.requires_grad for x in inputs]
             if True in needs:
                 self.needs = needs
                 self.inputs = inputs
+                self.versions = [x._version for x in inputs]
                 self.generation = max(x.generation for x in inputs)
                 self.output = weakref.ref(out)
                 if self.save_output:

@@ -13,18 +13,37 @@ from minigan import backend
 class Tensor:
     """A node's value. ``x: Tensor`` with ``x.data`` an ndarray of any shape."""
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "name",
+    __slots__ = ("_data", "_version", "grad", "requires_grad", "creator", "generation", "name",
                  "__weakref__")
     __array_ufunc__ = None          # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__      # == is elementwise, identity is the hash
 
     def __init__(self, data, requires_grad=False, name=None):
-        self.data = data
+        self._data = data
+        self._version = 0
         self.grad = None
         self.requires_grad = requires_grad
         self.creator = None
         self.generation = 0
         self.name = name
+
+    @property
+    def data(self):
+        """The raw array. Assigning to it (``t.data = a``, also ``t.data -= lr * g``, which
+        Python turns into an assignment) is a change of the tensor: its version counter goes
+        up, and a backward through an op that used the old value raises instead of giving a
+        wrong gradient. Writing into the array by index (``t.data[0] = 1``) is not seen, as
+        with PyTorch's ``.data``; ``bump_version()`` declares such a change."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value
+        self._version += 1
+
+    def bump_version(self):
+        """Declare an in-place change of ``data`` (optimizers and loaders call this)."""
+        self._version += 1
 
     # --- array facts -----------------------------------------------------------------------
     @property

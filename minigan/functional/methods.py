@@ -30,6 +30,7 @@ def _clone(self):
 def _fill(self, value):
     with no_grad():
         self.data[...] = value
+    self.bump_version()
     return self
 
 

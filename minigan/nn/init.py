@@ -14,6 +14,7 @@ def _rng(generator):
 def _set(tensor, values):
     xp = get_array_module(tensor.data)
     tensor.data[...] = xp.asarray(values, dtype=tensor.dtype)
+    tensor.bump_version()
     return tensor
 
 
@@ -49,6 +50,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def constant_(tensor, value):
     tensor.data[...] = value
+    tensor.bump_version()
     return tensor
 
 

@@ -139,6 +139,8 @@ class Module:
                 dst = t.data if isinstance(t, Tensor) else t
                 xp = get_array_module(dst)
                 dst[...] = xp.asarray(value.data if isinstance(value, Tensor) else value)
+                if isinstance(t, Tensor):
+                    t.bump_version()
         return self
 
     # --- display ---------------------------------------------------------------------------

@@ -50,6 +50,8 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         adam_update(flat.p, flat.g, flat.m, flat.v, self.lr, b1, b2, self.eps,
                     self.weight_decay, int(flat.step))
+        for p in self.params:
+            p.bump_version()
 
     def _update(self, p, g, state):
         m = state.get("exp_avg")
@@ -62,6 +64,7 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         adam_update(p.data, g, m, state["exp_avg_sq"], self.lr, b1, b2, self.eps,
                     self.weight_decay, int(step))
+        p.bump_version()
 
 
 # Gathering the gradients into the flat buffer is a copy of all of them, which outweighs the
