@@ -9,7 +9,7 @@ import heapq
 
 from minigan.backend import get_array_module
 from minigan.core.function import Function, set_grad_enabled
-from minigan.core.tensor import Tensor, as_tensor
+from minigan.core.tensor import Tensor, as_tensor, clock
 
 
 class _Copy(Function):
@@ -78,8 +78,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
                 raise RuntimeError(f"trying to backward through {fn.name} a second time: its "
                                    "saved values were freed; pass retain_graph=True to the "
                                    "first backward")
-            if [x._version for x in fn.inputs] != fn.versions:
-                _raise_changed(fn)
+            if clock.now != fn.stamp:         # something changed since fn's forward
+                _check_unchanged(fn)
             gy = pending.pop(fn)
             if wanted is not None and fn.output is not None:
                 out = fn.output()
@@ -96,22 +96,21 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
     return found
 
 
-def _raise_changed(fn):
-    """A value an op used was changed after its forward: its gradient would be wrong."""
-    i, x = next((i, x) for i, (x, v) in enumerate(zip(fn.inputs, fn.versions))
-                if x._version != v)
-    what = f"{x.name!r}" if x.name else f"of shape {x.shape}"
-    raise RuntimeError(f"input {i} of {fn.name} (a tensor {what}) was changed after the "
-                       f"forward pass (version {fn.versions[i]} -> {x._version}), so the "
-                       "gradient through it would be wrong; change .data (or step an "
-                       "optimizer) only after backward()")
+def _check_unchanged(fn):
+    """Raise if an input of ``fn`` changed after its forward: its gradient would be wrong."""
+    for i, x in enumerate(fn.inputs):
+        if x._version > fn.stamp:
+            what = f"{x.name!r}" if x.name else f"of shape {x.shape}"
+            raise RuntimeError(f"input {i} of {fn.name} (a tensor {what}) was changed after "
+                               "the forward pass, so the gradient through it would be wrong; "
+                               "change .data (or step an optimizer) only after backward()")
 
 
 def _fit(gx, x):
     """Make a backward's result a Tensor of x's dtype (it may be a raw array or a number)."""
     if not isinstance(gx, Tensor):
         gx = Tensor(gx)
-    g, d = gx.data, x.data
+    g, d = gx._data, x._data
     if g.shape != d.shape:
         raise RuntimeError(f"internal error: a gradient of shape {g.shape} for an input of "
                            f"shape {d.shape}")
@@ -128,14 +127,14 @@ def _is_view(data):
 
 def _accumulate_leaf(t, g, owned):
     if t.grad is None:
-        data = g.data
+        data = g._data
         if id(data) in owned or _is_view(data) or not data.flags.writeable:
             g = _Copy()(g)
-        owned[id(g.data)] = g.data
+        owned[id(g._data)] = g._data
         t.grad = g
     else:
         t.grad = t.grad + g
-        owned[id(t.grad.data)] = t.grad.data
+        owned[id(t.grad._data)] = t.grad._data
 
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):

@@ -10,7 +10,7 @@ import contextlib
 import copy
 import weakref
 
-from minigan.core.tensor import Tensor
+from minigan.core.tensor import Tensor, clock
 
 
 class _Mode:
@@ -68,7 +68,7 @@ class Function:
             if True in needs:
                 self.needs = needs
                 self.inputs = inputs
-                self.versions = [x._version for x in inputs]
+                self.stamp = clock.now         # changes after this: see Tensor.data
                 self.generation = max(x.generation for x in inputs)
                 self.output = weakref.ref(out)
                 if self.save_output:

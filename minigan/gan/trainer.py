@@ -7,6 +7,7 @@ are instead updated from one pair of minibatches, their gradients computed befor
 """
 import copy
 import json
+import math
 
 import numpy as np
 
@@ -98,8 +99,11 @@ class GANTrainer:
 
     def _finite(self, loss, what):
         """The loss's value; Diverged (before any update from it) if it is not finite."""
-        return check_finite_loss(loss.item(), what, self.turns + 1,
-                                 {k: v for k, v in self.last.items() if v == v}, unit="turn")
+        value = loss.item()
+        if not math.isfinite(value):
+            check_finite_loss(value, what, self.turns + 1,
+                              {k: v for k, v in self.last.items() if v == v}, unit="turn")
+        return value
 
     def _update_ema(self):
         if self.G_ema is None:

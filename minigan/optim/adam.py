@@ -2,6 +2,7 @@
 import numpy as np
 
 from minigan.backend.optim_kernels import adam_update
+from minigan.core import mark_changed
 from minigan.optim.optimizer import Optimizer
 
 
@@ -45,13 +46,12 @@ class Adam(Optimizer):
             self._flat = False
             return super().step()
         self.steps += 1
-        np.concatenate([g.data.reshape(-1) for g in grads], out=flat.g)
+        np.concatenate([g._data.reshape(-1) for g in grads], out=flat.g)   # raw: every step
         flat.step += 1
         b1, b2 = self.betas
         adam_update(flat.p, flat.g, flat.m, flat.v, self.lr, b1, b2, self.eps,
                     self.weight_decay, int(flat.step))
-        for p in self.params:
-            p.bump_version()
+        mark_changed(self.params)
 
     def _update(self, p, g, state):
         m = state.get("exp_avg")
@@ -64,7 +64,7 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         adam_update(p.data, g, m, state["exp_avg_sq"], self.lr, b1, b2, self.eps,
                     self.weight_decay, int(step))
-        p.bump_version()
+        p.bump_version()            # changed in place (see Tensor.data)
 
 
 # Gathering the gradients into the flat buffer is a copy of all of them, which outweighs the
@@ -112,7 +112,7 @@ class _Flat:
 
     def intact(self, params, states):
         """Whether the parameters' data are still the views (nothing assigned over them)."""
-        return states is self.states and all(p.data is v for p, v in zip(params, self.views))
+        return states is self.states and all(p._data is v for p, v in zip(params, self.views))
 
     def release(self):
         """Each state gets a step counter of its own again (the views stay valid arrays)."""
