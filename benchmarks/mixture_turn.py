@@ -108,13 +108,13 @@ def check_twins(turn, twin):
     _copy_weights(tr.D, twin.D, twin.torch)
     with mg.no_grad():
         fake = tr.G(tr.sample_latent(64, None))
-    loss, tloss = tr._d_loss(fake), twin.d_loss()
+    loss, tloss = tr._d_loss(fake, None), twin.d_loss()
     for m in (tr.D, twin.D):
         m.zero_grad()
     loss.backward()
     tloss.backward()
     _compare(loss.item(), tloss.item(), tr.D, twin.D)
-    loss, tloss = tr._g_loss(tr.G(tr.sample_latent(64, None))), twin.g_loss()
+    loss, tloss = tr._g_loss(tr.G(tr.sample_latent(64, None)), None), twin.g_loss()
     for m in (tr.G, twin.G):
         m.zero_grad()
     loss.backward()

@@ -222,6 +222,10 @@ def _resumed_config(ap, args):
     except (KeyError, ValueError, OSError) as exc:
         ap.error(f"--resume {args.resume}: checkpoint.npz is not a run of this example ({exc})")
     saved = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
+    missing = [k for k in (*SETTINGS, *RUN_SETTINGS) if k not in saved]
+    if missing:
+        ap.error(f"--resume {args.resume}: checkpoint.npz is not a run of this example "
+                 f"(no {', '.join(missing)})")
     given = {k: getattr(args, k) for k in (*SETTINGS, *RUN_SETTINGS)
              if getattr(args, k) is not None}
     differ = [f"--{k.replace('_', '-')} {_show(v)} (the checkpoint's: {_show(saved.get(k))})"

@@ -229,6 +229,11 @@ def test_resume_refuses_a_missing_checkpoint_and_a_different_configuration(tmp_p
     assert config["g_hidden"] == (16,) and args.out == str(out)
     with pytest.raises(SystemExit):
         ex.parse_args(["--resume", str(out), "--seeds", "0-1"])
+    other = tmp_path / "other"
+    mg.save({"config": '{"lr": 0.1}'}, other / "checkpoint.npz")
+    with pytest.raises(SystemExit):
+        ex.parse_args(["--resume", str(other)])
+    assert "not a run of this example" in capsys.readouterr().err
 
 
 def test_ctrl_c_to_a_running_process_leaves_a_coherent_resumable_folder(tmp_path):

@@ -108,7 +108,9 @@ def test_anything_but_a_checkpoint_is_refused_with_one_message_naming_it(tmp_pat
     raw[60:90] = b"\xff" * 30                               # inside the first entry
     (tmp_path / "bad.npz").write_bytes(bytes(raw))
     (tmp_path / "cut.npz").write_bytes(bytes(raw[:100]))
+    (tmp_path / "dir").mkdir()
     for name, message in (("a.npy", "single .npy array"), ("t.txt", "not an .npz"),
+                          ("dir", "a folder"),
                           ("bad.npz", "damaged checkpoint"), ("cut.npz", "damaged checkpoint")):
         with pytest.raises(ValueError, match=message) as exc:
             mg.load(tmp_path / name)

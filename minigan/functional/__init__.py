@@ -27,6 +27,7 @@ from minigan.functional.elementwise import (
                                            sub,
                                            where,
 )
+from minigan.functional.encoding import one_hot
 from minigan.functional.linalg import linear, linear_chain, matmul
 from minigan.functional.loss import (
                                            binary_cross_entropy,
@@ -64,7 +65,8 @@ __all__ = [
     "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp", "clip", "conv2d",
     "conv_transpose2d", "cross_entropy", "div", "dropout", "exp", "flatten", "getitem", "l1_loss",
     "leaky_relu", "linear", "linear_chain", "log", "log_softmax", "logsumexp", "matmul", "max",
-    "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss", "pad",
-    "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze",
-    "stack", "sub", "sum", "sum_to", "tanh", "to_dtype", "transpose", "unsqueeze", "var", "where",
+    "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss",
+    "one_hot", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "softplus",
+    "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to_dtype", "transpose",
+    "unsqueeze", "var", "where",
 ]

@@ -38,11 +38,15 @@ class GANTrainer:
     b is g_ema itself. ``sample`` then draws from the average.
     schedulers: learning-rate schedulers (``minigan.optim.lr_scheduler``), each stepped once
     at the end of every turn.
+    n_classes: if > 0 the game is conditional (Mirza & Osindero 2014; thesis 5.1): G(z, y)
+    and D(x, y) take integer labels y as a second argument, ``sample_real(n, rng)`` returns
+    (x, y) pairs, and the fakes' labels come from ``sample_labels(n, rng)`` (default: uniform
+    over the classes). The loop is the same; labels are data and get no gradient.
     """
 
     def __init__(self, G, D, opt_g, opt_d, sample_latent, sample_real, rng, batch_size=64,
                  d_steps=1, g_steps=1, loss="non_saturating", simultaneous=False,
-                 joint_batch=True, g_ema=0.0, schedulers=()):
+                 joint_batch=True, g_ema=0.0, schedulers=(), n_classes=0, sample_labels=None):
         for name, v, least in (("batch_size", batch_size, 1), ("d_steps", d_steps, 0),
                                ("g_steps", g_steps, 0)):
             if int(v) != v or v < least:
@@ -59,21 +63,46 @@ class GANTrainer:
         self.G_ema = copy.deepcopy(G) if g_ema else None
         self.ema_updates = 0
         self.schedulers = list(schedulers)
+        if int(n_classes) != n_classes or n_classes < 0:
+            raise ValueError(f"n_classes must be an integer >= 0, got {n_classes}")
+        if sample_labels is not None and not n_classes:
+            raise ValueError("sample_labels is for a conditional game: give n_classes too")
+        self.n_classes = int(n_classes)
+        self.sample_labels = sample_labels or (
+            lambda n, rng: rng.integers(0, self.n_classes, n))
         self.turns = 0
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
 
-    def _d_loss(self, fake):
-        real = self.sample_real(self.batch_size, self.rng)
-        if self.joint_batch:
-            return joint_discriminator_loss(self.D(F.cat([real, fake], 0)), len(real))
-        return discriminator_loss(self.D(real), self.D(fake))
+    def _generate(self, n, rng):
+        """n fakes of G and their labels (None unless the game is conditional)."""
+        z = self.sample_latent(n, rng)
+        if not self.n_classes:
+            return self.G(z), None
+        y = self.sample_labels(n, rng)
+        return self.G(z, y), y
 
-    def _g_loss(self, fake):
+    def _real(self):
+        batch = self.sample_real(self.batch_size, self.rng)
+        return batch if self.n_classes else (batch, None)
+
+    def _discriminate(self, x, y):
+        return self.D(x) if y is None else self.D(x, y)
+
+    def _d_loss(self, fake, y_fake):
+        real, y_real = self._real()
+        if self.joint_batch:
+            y = None if y_real is None else np.concatenate([y_real, y_fake])
+            return joint_discriminator_loss(self._discriminate(F.cat([real, fake], 0), y),
+                                            len(real))
+        return discriminator_loss(self._discriminate(real, y_real),
+                                  self._discriminate(fake, y_fake))
+
+    def _g_loss(self, fake, y_fake):
         params = [p for p in self.D.parameters() if p.requires_grad]
         for p in params:                        # D's weight gradients are not needed here
             p.requires_grad = False
         try:
-            return generator_loss(self.D(fake), self.loss)
+            return generator_loss(self._discriminate(fake, y_fake), self.loss)
         finally:
             for p in params:
                 p.requires_grad = True
@@ -81,8 +110,8 @@ class GANTrainer:
     def d_step(self):
         """One discriminator update; G is only evaluated (no graph, no gradients)."""
         with no_grad():
-            fake = self.G(self.sample_latent(self.batch_size, self.rng))
-        loss = self._d_loss(fake)
+            fake, y_fake = self._generate(self.batch_size, self.rng)
+        loss = self._d_loss(fake, y_fake)
         self.last["d_loss"] = self._finite(loss, "D's loss")
         self.opt_d.zero_grad()
         loss.backward()
@@ -90,7 +119,7 @@ class GANTrainer:
 
     def g_step(self):
         """One generator update through a frozen D."""
-        loss = self._g_loss(self.G(self.sample_latent(self.batch_size, self.rng)))
+        loss = self._g_loss(*self._generate(self.batch_size, self.rng))
         self.last["g_loss"] = self._finite(loss, "G's loss")
         self.opt_g.zero_grad()
         loss.backward()
@@ -116,9 +145,9 @@ class GANTrainer:
             avg.data += (1 - b) * p.data
 
     def simultaneous_step(self):
-        fake = self.G(self.sample_latent(self.batch_size, self.rng))
-        d_loss = self._d_loss(fake.detach())
-        g_loss = self._g_loss(fake)
+        fake, y_fake = self._generate(self.batch_size, self.rng)
+        d_loss = self._d_loss(fake.detach(), y_fake)
+        g_loss = self._g_loss(fake, y_fake)
         d_value = self._finite(d_loss, "D's loss")
         self.last.update(d_loss=d_value, g_loss=self._finite(g_loss, "G's loss"))
         self.opt_d.zero_grad()
@@ -198,8 +227,24 @@ class GANTrainer:
         """The generator to sample from: the weight average if kept, else G itself."""
         return self.G_ema if self.G_ema is not None else self.G
 
-    def sample(self, n, rng=None):
-        """n samples of the generator (see ``generator``), as an array (no graph)."""
+    def sample(self, n, rng=None, labels=None):
+        """n samples of the generator (see ``generator``), as an array (no graph). In a
+        conditional game, ``labels`` ((n,) ints, or one int for all) says which class each
+        sample is of; if omitted they are drawn by ``sample_labels``."""
+        rng = rng if rng is not None else self.rng
         with no_grad():
-            z = self.sample_latent(n, rng if rng is not None else self.rng)
-            return self.generator(z).data
+            if not self.n_classes:
+                if labels is not None:
+                    raise ValueError("sample: labels are for a conditional game (n_classes)")
+                return self.generator(self.sample_latent(n, rng)).data
+            z = self.sample_latent(n, rng)
+            y = self.sample_labels(n, rng) if labels is None else self._labels(labels, n)
+            return self.generator(z, y).data
+
+    def _labels(self, labels, n):
+        y = np.full(n, labels) if np.ndim(labels) == 0 else np.asarray(labels)
+        if y.shape != (n,) or y.dtype.kind not in "iu" or (y < 0).any() or \
+                (y >= self.n_classes).any():
+            raise ValueError(f"sample: labels must be {n} integers in [0, {self.n_classes}), "
+                             f"got {np.asarray(labels)!r:.80}")
+        return y
