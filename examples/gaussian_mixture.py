@@ -45,6 +45,7 @@ from minigan.runs import (
     Diverged,
     StopOnInterrupt,
     UserError,
+    check_writable,
     cli,
     parse_seeds,
     prepare_output,
@@ -206,9 +207,11 @@ def parse_args(argv=None):
     if args.resume is not None and os.path.abspath(args.out) != os.path.abspath(args.resume):
         ap.error("--resume continues in its own folder; leave out --out")
     try:
-        args.folder = args.out if args.resume else prepare_output(args.out)
+        args.folder = args.out if args.resume or args.seeds else prepare_output(args.out)
     except UserError as exc:
         ap.error(str(exc))
+    if args.seeds:
+        _check_folder(ap, args.out)
     return args, config
 
 
@@ -235,6 +238,15 @@ def _resumed_config(ap, args):
                  + "; ".join(differ))
     args.seed = int(saved["seed"])
     return {k: v for k, v in saved.items() if k != "seed"}
+
+
+def _check_folder(ap, out):
+    if os.path.exists(out) and not os.path.isdir(out):
+        ap.error(f"--out {out}: a file is there, not a folder")
+    try:
+        check_writable(out)
+    except OSError as exc:
+        ap.error(f"--out {out}: {exc}")
 
 
 # --- one run ---------------------------------------------------------------------------------

@@ -109,10 +109,11 @@ def prepare_output(out):
     try:
         check_writable(out)
         staging = staging_folder(out)
-        check_writable(staging)
+        if staging != out:          # the swap at the end writes beside OUT
+            check_writable(os.path.dirname(os.path.abspath(staging)))
     except OSError as exc:
         raise UserError(f"--out {out}: {exc}") from None
-    return staging
+    return staging                  # made by the run's first write
 
 
 def check_writable(folder):

@@ -278,6 +278,7 @@ def test_many_seeds_in_two_workers_write_every_folder_and_report_a_failure(tmp_p
     assert summary["stats"]["hist"] == {"median": float(np.median(hists)),
                                        "worst": max(hists)}
     assert "FAILED" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seeds"]      # no stray folders
 
 
 def test_the_workers_flag_sets_the_pool_size(monkeypatch, tmp_path):

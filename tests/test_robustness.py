@@ -170,6 +170,9 @@ def test_a_rerun_replaces_the_folder_as_a_whole(tmp_path):
     assert not (out / "stale.txt").exists()
     assert json.loads((out / "metrics.json").read_text())["seed"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    with pytest.raises(SystemExit):                      # fails on its flags: nothing left
+        _gan(out, "--lr", "-1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 @pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
