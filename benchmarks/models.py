@@ -152,8 +152,7 @@ def dcgan_pair(batch=64, seed=0, batches=4):
         return items[it[key]]
 
     trainer = GANTrainer(G, D, opt["g"], opt["d"], lambda n, r: nxt("z", z),
-                         lambda n, r: nxt("r", real), None, batch_size=batch,
-                         joint_batch=False)
+                         lambda n, r: nxt("r", real), None, batch_size=batch)
     treal = [torch.from_numpy(r) for r in real]
     tz = [torch.from_numpy(v) for v in z]
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)

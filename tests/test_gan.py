@@ -271,3 +271,19 @@ def test_sample_draws_from_the_given_generator_without_touching_the_trainers():
     np.testing.assert_array_equal(a, tr.sample(5, np.random.default_rng(3)))
     b = tr.sample(5)
     assert tr.rng.bit_generator.state != state and b.shape == (5, 2)
+
+
+def test_joint_batch_is_taken_only_for_a_d_without_batch_norm():
+    from minigan.models import dcgan_discriminator
+    plain = _trainer(13)
+    assert plain.joint_batch is True
+    assert _trainer(13, joint_batch=False).joint_batch is False
+    mg.manual_seed(0)
+    D = dcgan_discriminator()
+    assert any(isinstance(m, mg.nn.BatchNorm2d) for m in D.modules())
+    G = mlp_generator(4, (8,))
+    args = (G, D, mg.optim.Adam(G.parameters()), mg.optim.Adam(D.parameters()),
+            latent_sampler("normal", 4), None, np.random.default_rng(0))
+    assert GANTrainer(*args).joint_batch is False
+    with pytest.raises(ValueError, match="normalise real and fake together"):
+        GANTrainer(*args, joint_batch=True)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from minigan import functional as F
+from minigan import nn
 from minigan.core import no_grad
 from minigan.gan.losses import (
     GENERATOR_LOSSES,
@@ -29,7 +30,9 @@ class GANTrainer:
     sample_latent(n, rng) and sample_real(n, rng) return float arrays; all randomness comes
     from ``rng`` (a numpy Generator), so a seed fixes the run.
     joint_batch: push real and fake through D as one batch of 2N (the same numbers as two
-    passes for a D without batch norm, at half the Python overhead).
+    passes for a D without batch norm, at half the Python overhead). Batch norm would mix
+    real and fake statistics in one batch, which changes the game, so for a D with batch
+    norm it is refused; None (the default) takes it exactly when D has no batch norm.
     g_ema: if > 0, also keep ``G_ema``, an exponential moving average of G's weights
     (Yazici et al. 2019), which damps the oscillation of the game's last iterates: after the
     t-th G update, w <- b w + (1 - b) w_G with b = min(g_ema, (1 + t) / (10 + t)). The
@@ -46,13 +49,19 @@ class GANTrainer:
 
     def __init__(self, G, D, opt_g, opt_d, sample_latent, sample_real, rng, batch_size=64,
                  d_steps=1, g_steps=1, loss="non_saturating", simultaneous=False,
-                 joint_batch=True, g_ema=0.0, schedulers=(), n_classes=0, sample_labels=None):
+                 joint_batch=None, g_ema=0.0, schedulers=(), n_classes=0, sample_labels=None):
         for name, v, least in (("batch_size", batch_size, 1), ("d_steps", d_steps, 0),
                                ("g_steps", g_steps, 0)):
             if int(v) != v or v < least:
                 raise ValueError(f"{name} must be an integer >= {least}, got {v}")
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"loss must be one of {GENERATOR_LOSSES}, got {loss!r}")
+        batch_norm = D is not None and any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))
+                                           for m in D.modules())
+        if joint_batch and batch_norm:
+            raise ValueError("joint_batch=True with a D that has batch norm would normalise "
+                             "real and fake together; leave joint_batch unset (or False)")
+        joint_batch = not batch_norm if joint_batch is None else bool(joint_batch)
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         self.sample_latent, self.sample_real, self.rng = sample_latent, sample_real, rng
         self.batch_size, self.d_steps, self.g_steps = batch_size, d_steps, g_steps
