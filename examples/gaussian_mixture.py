@@ -328,19 +328,23 @@ def train(config, seed, out, progress=True, resume=False):
         trainer.load_state_dict(state)
         history.load_state_dict(state["history"])
 
-    def evaluate():
+    def generate():
         with mg.no_grad():
-            samples = trainer.generator(mg.tensor(z_eval)).data.astype(np.float64)
+            return trainer.generator(mg.tensor(z_eval)).data.astype(np.float64)
+
+    def evaluate():
+        samples = generate()
         m = scorer(samples)
         history.add(trainer.turns, m, samples)
         return samples, m
 
     steps = config["steps"]
-    samples, m = evaluate() if not resume or trainer.turns == 0 else (None, None)
     bar = tqdm(total=steps, initial=trainer.turns, disable=not progress, unit="turn",
                mininterval=0.5)
     status, diverged = "complete", None
     with single_threaded(), StopOnInterrupt() as stop:
+        if not history.turns:
+            evaluate()                       # turn 0: G as initialised
         while trainer.turns < steps:
             start = time.perf_counter()
             try:
@@ -352,7 +356,7 @@ def train(config, seed, out, progress=True, resume=False):
             bar.update(1)
             t = trainer.turns
             if t % config["eval_every"] == 0 or t in SNAPSHOT_TURNS or t == steps:
-                samples, m = evaluate()
+                _, m = evaluate()
                 bar.set_postfix(hist=f"{m['hist']:.3g}", tv=f"{m['tv']:.3f}",
                                 cov=f"{m['coverage']:.3f}")
             if t % CHECKPOINT_EVERY == 0 and t < steps:
@@ -360,8 +364,9 @@ def train(config, seed, out, progress=True, resume=False):
             if stop.requested:
                 status = "interrupted"
                 break
-        if samples is None or history.turns[-1] != trainer.turns:
-            samples, m = evaluate()          # the last point is the current generator's
+        if history.turns[-1] != trainer.turns:
+            evaluate()                       # the last point is the current generator's
+        samples = generate()                 # the final samples (as the last point's)
     bar.close()
     return status, diverged, mixture, scorer, trainer, history, samples
 

@@ -212,6 +212,9 @@ def test_resume_after_ctrl_c_ends_bit_for_bit_as_the_uninterrupted_run(tmp_path,
     done = json.loads((whole / "metrics.json").read_text())
     assert resumed["turns"] == [0, 100, 130, 200, 300]
     assert resumed["curves"]["hist"][-1] == done["curves"]["hist"][-1]
+    again = ex.main(["--resume", str(cut), "--no-progress"])     # a finished run: no change
+    assert again["turns"] == resumed["turns"] and again["final"] == resumed["final"]
+    np.testing.assert_array_equal(np.load(whole / "samples.npy"), np.load(cut / "samples.npy"))
 
 
 def test_resume_refuses_a_missing_checkpoint_and_a_different_configuration(tmp_path, capsys):
