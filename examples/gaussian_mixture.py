@@ -451,21 +451,52 @@ def _child_argv(argv):
 
 def run_seeds(args, config, argv, start):
     """Each seed in its own process (at most --workers at once), into OUT/seed-K; then
-    summary.json and summary.png. A seed that fails is reported, never dropped."""
+    summary.json and summary.png. A seed that fails is reported, never dropped. Run again
+    after a Ctrl-C or a crash, the same command keeps the seeds already complete with these
+    settings and resumes the interrupted ones from their checkpoints."""
     from minigan import plot
-    base = [sys.executable, os.path.abspath(__file__), *_child_argv(argv), "--no-progress"]
+    script = [sys.executable, os.path.abspath(__file__)]
+    base = [*script, *_child_argv(argv), "--no-progress"]
     folders = {s: os.path.join(args.out, f"seed-{s}") for s in args.seeds}
-    commands = {s: (base + ["--seed", str(s), "--out", f],
-                    os.path.join(args.out, "logs", f"seed-{s}.txt"))
-                for s, f in folders.items()}
-    codes = run_processes(commands, args.workers or os.cpu_count() or 1,
-                          progress=not args.no_progress)
+    commands, codes = {}, {}
+    for s, folder in folders.items():
+        log = os.path.join(args.out, "logs", f"seed-{s}.txt")
+        earlier = _earlier_run(folder, config, s)
+        if earlier == "complete":
+            codes[s] = 0
+        elif earlier == "interrupted":
+            commands[s] = ([*script, "--resume", folder, "--no-progress"], log)
+        else:
+            commands[s] = (base + ["--seed", str(s), "--out", folder], log)
+    if codes:
+        print(f"kept {len(codes)} seeds already complete with these settings: "
+              f"{', '.join(map(str, codes))}")
+    codes.update(run_processes(commands, args.workers or os.cpu_count() or 1,
+                               progress=not args.no_progress))
     summary = summarise(args.out, config, folders, codes, time.perf_counter() - start)
     save_json(summary, os.path.join(args.out, "summary.json"))
     with atomic_file(os.path.join(args.out, "summary.png")) as f:
         plot.seed_summary(summary, f)
     print_summary(summary, args.out)
     return summary
+
+
+def _earlier_run(folder, config, seed):
+    """'complete' or 'interrupted' if ``folder`` holds a run of ``seed`` with ``config``
+    (and, if interrupted, its checkpoint), else None."""
+    try:
+        with open(os.path.join(folder, "metrics.json")) as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return None
+    same = record.get("seed") == seed and record.get("config") == json.loads(json.dumps(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}))
+    if not same or record.get("status") not in ("complete", "interrupted"):
+        return None
+    if record["status"] == "interrupted" and not os.path.isfile(
+            os.path.join(folder, "checkpoint.npz")):
+        return None
+    return record["status"]
 
 
 def _seed_result(folder, log_path, code):

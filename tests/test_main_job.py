@@ -309,3 +309,25 @@ def test_the_same_seed_gives_the_same_samples_on_one_and_two_threads(tmp_path):
                         "--d-hidden", "256,128"], env=env, check=True, capture_output=True)
         outs.append(np.load(out / "samples.npy"))
     np.testing.assert_array_equal(*outs)
+
+
+def test_a_rerun_of_many_seeds_keeps_the_complete_and_resumes_the_interrupted(
+        tmp_path, monkeypatch, capsys):
+    out = tmp_path / "seeds"
+    flags = ["--steps", "60", "--eval-every", "20", *TINY]
+    _interrupt_at(monkeypatch, 30)                        # seed 1 stopped at turn 30
+    with pytest.raises(SystemExit):
+        ex.main(["--seed", "1", "--out", str(out / "seed-1"), *flags])
+    monkeypatch.undo()
+    ex.main(["--seed", "2", "--steps", "40", "--out", str(out / "seed-2"), *TINY])  # other
+    ex.main(["--seeds", "0-2", "--out", str(out), "--workers", "2", *flags])
+    first = {s: json.loads((out / f"seed-{s}" / "metrics.json").read_text()) for s in range(3)}
+    assert all(r["status"] == "complete" and r["turns"][-1] == 60 for r in first.values())
+    assert first[1]["turns"] == [0, 20, 30, 40, 60]          # resumed from turn 30
+    assert first[2]["turns"] == [0, 20, 40, 60]              # other settings: run again
+    capsys.readouterr()
+    stamp = (out / "seed-0" / "metrics.json").stat().st_mtime_ns
+    summary = ex.main(["--seeds", "0-2", "--out", str(out), *flags])
+    assert "kept 3 seeds already complete" in capsys.readouterr().out
+    assert (out / "seed-0" / "metrics.json").stat().st_mtime_ns == stamp
+    assert summary["complete"] == 3
