@@ -334,6 +334,9 @@ OPS = [
     Op("rsub_scalar", lambda a: 2.5 - a, _unary(), lambda a: 2.5 - a),
     Op("rdiv_scalar", lambda a: 1.5 / a, _unary("pos"), lambda a: 1.5 / a),
     Op("neg", lambda a: -a, _unary(), lambda a: -a),
+    # dtype casts, there and back through a wider float (exact, so finite differences hold)
+    Op("to_dtype", lambda a: F.to_dtype(F.to_dtype(a, np.longdouble) * 3, np.float64),
+       _unary(), lambda a: a * 3),
     Op("pow_const", _pow_const, _unary("pos", kw=lambda s: st.fixed_dictionaries(
         {"c": st.sampled_from([2, 3, 0.5, -1, 1.5])})), _pow_const),
     Op("pow_tensor", lambda a, b: a ** b, _binary("pos", "any"), lambda a, b: a ** b),
