@@ -1,11 +1,14 @@
 """Backpropagation, node by node, on a two-layer net — the chain rule made visible.
 
-A 2 -> 4 -> 1 net (tanh hidden layer, squared error) on four points. The forward pass is
-written as a list of named stages; for each stage we print the shape of its value and the
-gradient of the loss with respect to it, computed two ways: by minigan's backward pass
-(reverse-mode accumulation) and by central finite differences on that stage's value with
-everything downstream recomputed. They agree to ~1e-9 in float64. The graph is written as
-Graphviz DOT text (and drawn to PNG if the `dot` program is installed).
+A 2 -> 4 -> 1 net (tanh hidden layer, squared error) on four points, written as unfused
+stages: matmul, add, tanh, matmul, add, sub, square, mean. The backward pass visits the graph
+from the loss back to the inputs (newest generation first); for every node it visits, this
+prints the node's local rule and, for one element, the chain rule at work: the gradient
+arriving from above (upstream) times the node's local derivative gives the gradient passed
+down. Then each stage's gradient, computed by the backward pass, is set beside central finite
+differences (they agree to ~1e-9 in float64). The graph is written as Graphviz DOT text, and
+drawn to PNG when the `dot` program is installed (Debian's `graphviz`), as indented text
+otherwise.
 
     python examples/backprop_walkthrough.py --out runs/walkthrough
 """
@@ -16,6 +19,7 @@ import numpy as np
 
 import minigan as mg
 from minigan import functional as F
+from minigan.core import trace_backward
 from minigan.runs import check_writable, cli
 from minigan.serialization import atomic_file
 
@@ -23,35 +27,117 @@ from minigan.serialization import atomic_file
 def build(rng):
     x = rng.standard_normal((4, 2))
     y = np.array([[1.0], [0.0], [1.0], [0.0]])
-    params = {"W1": rng.standard_normal((4, 2)) * 0.8, "b1": np.zeros(4),
-              "W2": rng.standard_normal((1, 4)) * 0.8, "b2": np.zeros(1)}
+    params = {"W1": rng.standard_normal((2, 4)) * 0.8, "b1": np.zeros(4),
+              "W2": rng.standard_normal((4, 1)) * 0.8, "b2": np.zeros(1)}
     return x, y, params
 
 
-# each stage maps the previous value (and the parameters) to the next
+# each stage maps the previous value (and the parameters and target) to the next
 STAGES = [
-    ("h = x W1^T + b1", lambda v, p: F.linear(v, p["W1"], p["b1"])),
-    ("a = tanh(h)", lambda v, p: F.tanh(v)),
-    ("o = a W2^T + b2", lambda v, p: F.linear(v, p["W2"], p["b2"])),
+    ("h = x @ W1", lambda v, p, y: v @ p["W1"]),
+    ("z = h + b1", lambda v, p, y: v + p["b1"]),
+    ("a = tanh(z)", lambda v, p, y: F.tanh(v)),
+    ("o = a @ W2", lambda v, p, y: v @ p["W2"]),
+    ("q = o + b2", lambda v, p, y: v + p["b2"]),
+    ("e = q - y", lambda v, p, y: v - y),
+    ("s = e ** 2", lambda v, p, y: v ** 2),
+    ("L = mean(s)", lambda v, p, y: v.mean()),
 ]
 
+# the local derivative of each kind of node, in words
+RULES = {
+    "Sum": "mean: dL/ds = upstream / n for every element",
+    "PowConst": "square: ds/de = 2 e",
+    "Sub": "difference: de/dq = 1, de/dy = -1",
+    "Add": "sum: passes upstream to both inputs; a broadcast input gets it summed",
+    "MatMul": "product: dL/da = upstream @ W^T, dL/dW = a^T @ upstream (sums over one index)",
+    "Tanh": "tanh: da/dz = 1 - tanh(z)^2",
+}
 
-def loss_from(stage, value, params, y):
-    """Run the stages after ``stage`` on ``value`` and return the loss (a Tensor)."""
-    for _, f in STAGES[stage + 1:]:
-        value = f(value, params)
-    return F.mse_loss(value, y)
+
+def run_stages(x, params, y, upto=None, value=None):
+    """The stages' values from x (or from ``value`` after stage ``upto``)."""
+    values, v = [], mg.tensor(x) if value is None else value
+    v.name = v.name or ("x" if value is None else None)
+    for i, (label, f) in enumerate(STAGES):
+        if upto is not None and i <= upto:
+            continue
+        v = f(v, params, y)
+        v.name = label.split(" =")[0]
+        values.append(v)
+    return values
+
+
+def element(a):
+    """The first element of an array and its index, for printing one instance of a rule."""
+    a = np.asarray(a)
+    idx = (0,) * a.ndim
+    return idx, float(a[idx]) if a.ndim else float(a)
+
+
+def explain(fn, gy, gxs):
+    """Lines for each node the backward pass visits: its rule, then one element of it."""
+    print(f"  [{fn.name} gen {fn.generation}] {RULES.get(fn.name, '(see its backward)')}")
+    up = gy.data
+    for k, (x, g) in enumerate(zip(fn.inputs, gxs)):
+        if g is None:
+            continue
+        j = (0,) * g.ndim
+        what = f"d{x.name or f'input{k}'}{list(j)}"
+        if fn.name == "MatMul":
+            a, b = (t.data for t in fn.inputs)
+            if k == 0:      # dA[i, m] = sum_j up[i, j] B[m, j]
+                terms = [(up[0, n], b[0, n]) for n in range(up.shape[1])]
+            else:           # dB[m, j] = sum_i A[i, m] up[i, j]
+                terms = [(a[n, 0], up[n, 0]) for n in range(up.shape[0])]
+            shown = " + ".join(f"({p:+.4f})({q:+.4f})" for p, q in terms)
+            print(f"      {what} = {shown} = {g.data[j]:+.6f}")
+        elif fn.name == "Add" and x.shape != gy.shape:
+            print(f"      {what} = sum of upstream over the broadcast rows = "
+                  f"{up[(slice(None),) + j[-x.ndim:]].sum():+.6f}")
+        else:
+            local = _local(fn.name, k, x.data, j)
+            i = j if up.ndim else ()
+            print(f"      {what}: upstream {float(up[i]):+.6f} x local {local:+.6f} "
+                  f"= {float(up[i]) * local:+.6f}  (backward gave {float(g.data[j]):+.6f})")
+
+
+def _local(name, k, x, j):
+    """The local derivative of an elementwise node at element j of its input k (value x)."""
+    if name == "Tanh":
+        return float(1 - np.tanh(x[j]) ** 2)
+    if name == "PowConst":
+        return float(2 * x[j])
+    if name == "Sum":
+        return 1 / x.size
+    if name == "Sub":
+        return 1.0 if k == 0 else -1.0
+    return 1.0                       # Add
 
 
 def numeric_grad(stage, value, params, y, eps=1e-6):
+    """dL/d(value of ``stage``) by central differences, everything after it recomputed."""
     g = np.zeros_like(value)
     for idx in np.ndindex(*value.shape):
         up, down = value.copy(), value.copy()
         up[idx] += eps
         down[idx] -= eps
-        g[idx] = (loss_from(stage, mg.tensor(up), params, y).item()
-                  - loss_from(stage, mg.tensor(down), params, y).item()) / (2 * eps)
+        hi = run_stages(None, params, y, upto=stage, value=mg.tensor(up))[-1].item()
+        lo = run_stages(None, params, y, upto=stage, value=mg.tensor(down))[-1].item()
+        g[idx] = (hi - lo) / (2 * eps)
     return g
+
+
+def text_graph(t, depth=0, seen=None):
+    """The graph below ``t`` as indented text (for when Graphviz is absent)."""
+    seen = set() if seen is None else seen
+    label = f"{t.name or 'tensor'} {t.shape}"
+    lines = ["  " * depth + (f"{label} <- {t.creator.name}" if t.creator else label)]
+    if t.creator is not None and id(t) not in seen:
+        seen.add(id(t))
+        for x in t.creator.inputs:
+            lines += text_graph(x, depth + 1, seen)
+    return lines
 
 
 @cli
@@ -66,45 +152,41 @@ def main(argv=None):
         check_writable(args.out)
     except OSError as exc:
         ap.error(f"--out {args.out}: {exc}")
-    rng = np.random.default_rng(args.seed)
-    x, y, raw = build(rng)
+    x, y, raw = build(np.random.default_rng(args.seed))
     params = {k: mg.tensor(v, requires_grad=True) for k, v in raw.items()}
     for k, t in params.items():
         t.name = k
 
-    values, v = [], mg.tensor(x)
-    v.name = "x"
-    for label, f in STAGES:
-        v = f(v, params)
-        v.name = label.split(" =")[0]
-        values.append(v)
-    loss = F.mse_loss(v, y)
-    loss.name = "loss"
-    print(f"forward: loss = {loss.item():.6f}\n")
+    values = run_stages(x, params, y)
+    loss = values[-1]
+    print(f"forward: {' -> '.join(label for label, _ in STAGES)}\n  loss = {loss.item():.6f}\n")
+    print("backward, in the order the pass visits the nodes (newest generation first):")
+    with trace_backward(explain):
+        grads = mg.grad(loss, values[:-1] + list(params.values()), retain_graph=True)
+
+    print("\nthe gradient of the loss with respect to each stage, against finite differences:")
+    for stage in reversed(range(len(STAGES) - 1)):
+        value, ana = values[stage], grads[stage].data
+        num = numeric_grad(stage, value.data, params, y)
+        print(f"  dL/d{value.name:<2} {str(value.shape):7} <- {STAGES[stage][0]:<12} "
+              f"max |backward - numeric| {np.abs(ana - num).max():.2e}")
+    print("\nparameters (what an optimizer would use):")
+    for (name, p), g in zip(params.items(), grads[len(values) - 1:]):
+        print(f"  dL/d{name:<3} shape {str(p.shape):7} |g| = {np.linalg.norm(g.data):.6f}")
+    ok = mg.gradcheck(lambda *ps: run_stages(x, dict(zip(params, ps)), y)[-1],
+                      [p.data for p in params.values()])
+    print(f"\ngradcheck of every parameter against finite differences: {ok}")
+
     dot = mg.viz.to_dot(loss, title="two-layer net")
     dot_path = os.path.join(args.out, "graph.dot")
     with atomic_file(dot_path, "w") as f:
         f.write(dot)
-
-    grads = mg.grad(loss, values + list(params.values()), retain_graph=True)
-    print("backward, from the loss to the inputs:")
-    for stage in reversed(range(len(STAGES))):
-        label, value = STAGES[stage][0], values[stage]
-        num = numeric_grad(stage, value.data, params, y)
-        ana = grads[stage].data
-        print(f"  dL/d{value.name:<2} {str(value.shape):8} <- {label}")
-        print(f"      analytic {np.array2string(ana.ravel()[:4], precision=6)}")
-        print(f"      numeric  {np.array2string(num.ravel()[:4], precision=6)}"
-              f"   max |diff| {np.abs(ana - num).max():.2e}")
-    print("\nparameters (what an optimizer would use):")
-    for (name, p), g in zip(params.items(), grads[len(values):]):
-        print(f"  dL/d{name:<3} shape {str(p.shape):7} |g| = {np.linalg.norm(g.data):.6f}")
-    ok = mg.gradcheck(lambda *ps: loss_from(-1, mg.tensor(x), dict(zip(params, ps)), y),
-                      [p.data for p in params.values()])
-    print(f"\ngradcheck of every parameter against finite differences: {ok}")
     png = os.path.join(args.out, "graph.png")
-    drawn = mg.viz.render(dot, png)
-    print(f"graph: {dot_path}" + (f" and {png}" if drawn else " (install graphviz for a PNG)"))
+    if mg.viz.render(dot, png):
+        print(f"graph: {dot_path} and {png}")
+    else:
+        print("graph (install graphviz for a PNG):\n" + "\n".join(text_graph(loss)))
+        print(f"graph: {dot_path}")
 
 
 if __name__ == "__main__":

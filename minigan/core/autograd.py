@@ -5,6 +5,7 @@ gradient is complete before its backward runs, and no recursion limit is ever me
 never mutated once made: sums are out of place, and an array that already belongs to another
 gradient (or to the caller) is copied before a leaf adopts it, so no two ``.grad`` alias.
 """
+import contextlib
 import heapq
 
 from minigan.backend import get_array_module
@@ -88,6 +89,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
             gxs = fn.backward(gy)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
+            if _tracer is not None:
+                _tracer(fn, gy, gxs)
             for x, needed, gx in zip(fn.inputs, fn.needs, gxs):
                 if needed and gx is not None:
                     deliver(x, _fit(gx, x))
@@ -104,6 +107,23 @@ def _check_unchanged(fn):
             raise RuntimeError(f"input {i} of {fn.name} (a tensor {what}) was changed after "
                                "the forward pass, so the gradient through it would be wrong; "
                                "change .data (or step an optimizer) only after backward()")
+
+
+_tracer = None
+
+
+@contextlib.contextmanager
+def trace_backward(callback):
+    """Within the block, every backward pass calls ``callback(fn, gy, gxs)`` after each node
+    ``fn`` has run its backward, in the order the pass visits them: ``gy`` is the gradient of
+    the node's output (upstream), ``gxs`` those of its inputs (None where not needed). For
+    teaching and debugging (examples/backprop_walkthrough.py prints the chain rule with it)."""
+    global _tracer
+    before, _tracer = _tracer, callback
+    try:
+        yield
+    finally:
+        _tracer = before
 
 
 def _fit(gx, x):
