@@ -31,8 +31,8 @@ def minigan_runner(real, z):
     """The turn of a GANTrainer (its ``__self__``) on the pre-drawn batches, taken in turn."""
     mg.manual_seed(0)
     G, D = mlp_generator(10, (64, 32)), mlp_discriminator(2, (64, 32))
-    og = mg.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    od = mg.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    og = mg.optim.FlatAdam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    od = mg.optim.FlatAdam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     it = {"r": 0, "z": 0}
 
     def next_real(n, rng):

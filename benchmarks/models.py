@@ -141,8 +141,9 @@ def dcgan_pair(batch=64, seed=0, batches=4):
         _compare(loss.item(), tloss.item(), D, tD)
 
     check()
-    opt = {k: mg.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999))
-           for k, m in (("g", G), ("d", D))}
+    # D (110k values) is small enough for FlatAdam's one buffer (33 against 42 us a step)
+    opt = {"g": mg.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
+           "d": mg.optim.FlatAdam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))}
     topt = {k: torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999))
             for k, m in (("g", tG), ("d", tD))}
     it = {"r": 0, "z": 0}

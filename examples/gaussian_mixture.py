@@ -260,7 +260,7 @@ def build(config, seed):
 
     def optimizer(m):
         if config["optimizer"] == "adam":
-            return mg.optim.Adam(m.parameters(), lr=config["lr"],
+            return mg.optim.FlatAdam(m.parameters(), lr=config["lr"],   # small nets: one buffer
                                  betas=(config["beta1"], 0.999))
         return mg.optim.SGD(m.parameters(), lr=config["lr"], momentum=config["momentum"])
 

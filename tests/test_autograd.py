@@ -292,13 +292,14 @@ def test_an_index_write_is_seen_only_when_declared():
 
 @pytest.mark.parametrize("make", [lambda ps: mg.optim.SGD(ps, lr=0.1),
                                   lambda ps: mg.optim.SGD(ps, lr=0.1, momentum=0.9),
-                                  lambda ps: mg.optim.Adam(ps, lr=0.1)])
+                                  lambda ps: mg.optim.Adam(ps, lr=0.1),
+                                  lambda ps: mg.optim.FlatAdam(ps, lr=0.1)])
 def test_an_optimizer_step_between_forward_and_backward_raises(make):
     net = mg.nn.Sequential(mg.nn.Linear(2, 3), mg.nn.ReLU(), mg.nn.Linear(3, 1))
     opt = make(net.parameters())
     x = mg.tensor(np.ones((4, 2), np.float32))
     net(x).sum().backward()
-    opt.step()                                   # a first step (Adam adopts its flat buffer)
+    opt.step()                                   # a first step (FlatAdam adopts its buffer)
     loss = net(x).sum()
     opt.step()                                   # with the first backward's gradients
     with pytest.raises(RuntimeError, match="changed after the forward pass"):

@@ -78,9 +78,7 @@ def _adam_run(steps, flat, dtype=np.float32, tamper=None, **kw):
     mg.manual_seed(3)
     net = mg.nn.Sequential(mg.nn.Linear(4, 8, dtype=dtype), mg.nn.Tanh(),
                            mg.nn.Linear(8, 2, dtype=dtype))
-    opt = mg.optim.Adam(net.parameters(), lr=0.01, **kw)
-    if not flat:
-        opt._flat = False
+    opt = (mg.optim.FlatAdam if flat else mg.optim.Adam)(net.parameters(), lr=0.01, **kw)
     x = rng.standard_normal((16, 4)).astype(dtype)
     for i in range(steps):
         if tamper is not None:
@@ -100,7 +98,7 @@ def _same(a, b):
 def test_adam_over_one_flat_buffer_gives_the_per_parameter_numbers(dtype):
     net, opt = _adam_run(7, True, dtype, weight_decay=0.1, betas=(0.5, 0.9))
     ref, ropt = _adam_run(7, False, dtype, weight_decay=0.1, betas=(0.5, 0.9))
-    assert opt._flat and ropt._flat is False
+    assert opt._flat and not hasattr(ropt, "_flat")
     _same(net, ref)
     sd, rsd = opt.state_dict(), ropt.state_dict()
     for i in rsd["state"]:
@@ -147,11 +145,11 @@ def test_flat_adam_resumes_from_a_state_dict():
 
 
 def test_large_models_keep_the_per_parameter_path():
-    from minigan.optim import adam
-    big = mg.nn.Parameter(np.zeros(adam.FLAT_MAX_SIZE + 1, dtype=np.float32))
-    small = mg.nn.Parameter(np.zeros(adam.FLAT_MAX_SIZE, dtype=np.float32))
+    from minigan.optim import flat as F
+    big = mg.nn.Parameter(np.zeros(F.FLAT_MAX_SIZE + 1, dtype=np.float32))
+    small = mg.nn.Parameter(np.zeros(F.FLAT_MAX_SIZE, dtype=np.float32))
     for p, flat in ((big, False), (small, True)):
-        opt = mg.optim.Adam([p], lr=0.1)
+        opt = mg.optim.FlatAdam([p], lr=0.1)
         p.grad = mg.tensor(np.ones_like(p.data))
         opt.step()
         assert bool(opt._flat) is flat and (p.data < 0).all()
@@ -185,3 +183,12 @@ def test_loading_another_optimizers_state_changes_nothing_and_says_why():
     assert other.lr == 0.3
     with pytest.raises(ValueError, match="not an optimizer state"):
         other.load_state_dict({"lr": 1})
+
+
+def test_plain_adam_leaves_each_parameters_array_its_own():
+    net, opt = _adam_run(3, False)
+    arrays = [p.data for p in net.parameters()]
+    assert all(a.base is None for a in arrays)          # no shared buffer behind them
+    flat_net, _ = _adam_run(3, True)
+    bases = [p.data.base for p in flat_net.parameters()]
+    assert all(b is not None for b in bases) and len({id(b) for b in bases}) == 1

@@ -2,7 +2,6 @@
 import numpy as np
 
 from minigan.backend.optim_kernels import adam_update
-from minigan.core import mark_changed
 from minigan.optim.optimizer import Optimizer
 
 
@@ -23,98 +22,17 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=float(lr), betas=betas, eps=float(eps),
                                       weight_decay=float(weight_decay)))
 
-    _flat = None       # a _Flat while the parameters live in one buffer; False: never again
-
-    def step(self):
-        """One update of every parameter that has a gradient. While all of them do (and are
-        NumPy arrays of one float dtype at one step count, in a small model) the update runs
-        over one flat buffer in one kernel call: 11.5 -> 5.0 us for the mixture GAN's D, the
-        same numbers (the arithmetic is elementwise)."""
-        flat = self._flat
-        if flat is not False and (flat is None or not flat.intact(self.params, self.state)):
-            flat = self._flat = _Flat(self.params, self.state) if _flat_fits(
-                self.params, self.state) else False
-        if flat is False:
-            return super().step()
-        grads = [p.grad for p in self.params]
-        missing = sum(g is None for g in grads)
-        if missing == len(grads):          # nothing to update (a step before any backward)
-            self.steps += 1
-            return None
-        if missing:
-            flat.release()
-            self._flat = False
-            return super().step()
-        self.steps += 1
-        np.concatenate([g._data.reshape(-1) for g in grads], out=flat.g)   # raw: every step
-        flat.step += 1
-        b1, b2 = self.betas
-        adam_update(flat.p, flat.g, flat.m, flat.v, self.lr, b1, b2, self.eps,
-                    self.weight_decay, int(flat.step))
-        mark_changed(self.params)
-
     def _update(self, p, g, state):
-        m = state.get("exp_avg")
-        if m is None:
-            m = state["exp_avg"] = p.data * 0
-            state["exp_avg_sq"] = p.data * 0
+        """For each parameter, with t its step count (Algorithm 1 of the paper):
+            m = b1 m + (1 - b1) g                 (a moving average of the gradient)
+            v = b2 v + (1 - b2) g^2               (and of its square)
+            p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+        in one pass over memory (``adam_update``; ``adam_numpy`` beside it is these lines)."""
+        if "exp_avg" not in state:
+            state["exp_avg"], state["exp_avg_sq"] = p.data * 0, p.data * 0
             state["step"] = np.zeros((), dtype=np.int64)
-        step = state["step"]
-        step += 1
+        state["step"] += 1
         b1, b2 = self.betas
-        adam_update(p.data, g, m, state["exp_avg_sq"], self.lr, b1, b2, self.eps,
-                    self.weight_decay, int(step))
+        adam_update(p.data, g, state["exp_avg"], state["exp_avg_sq"], self.lr, b1, b2,
+                    self.eps, self.weight_decay, int(state["step"]))
         p.bump_version()            # changed in place (see Tensor.data)
-
-
-# Gathering the gradients into the flat buffer is a copy of all of them, which outweighs the
-# calls saved on large models (Adam step, us, flat against per parameter: mixture D, 2.3k
-# values, 4.7 / 11.1; DCGAN D, 110k, 33 / 42; DCGAN G, 778k, 242 / 145; the CNN, 821k, 239 /
-# 202), so only models up to FLAT_MAX_SIZE values take the flat path.
-FLAT_MAX_SIZE = 1 << 17
-
-
-def _flat_fits(params, states):
-    """Whether the parameters can share one buffer: distinct NumPy arrays of one float dtype,
-    FLAT_MAX_SIZE values at most, whose Adam states are all new or all at one step."""
-    dt = params[0].data.dtype
-    if dt.kind != "f" or len({id(p) for p in params}) != len(params):
-        return False
-    if sum(p.data.size for p in params) > FLAT_MAX_SIZE:
-        return False
-    if not all(type(p.data) is np.ndarray and p.data.dtype == dt for p in params):
-        return False
-    steps = {int(s["step"]) if "step" in s else 0 for s in states}
-    return len(steps) == 1 and all(("step" in s) == ("exp_avg" in s) for s in states)
-
-
-class _Flat:
-    """The parameters' values, their gradients and Adam's moments as flat buffers: each
-    parameter's ``data`` and its state's moments become views into them (values kept), and
-    one step counter is shared by all states."""
-
-    def __init__(self, params, states):
-        dt, n = params[0].data.dtype, sum(p.data.size for p in params)
-        self.p, self.g, self.m, self.v = (np.empty(n, dtype=dt) for _ in range(4))
-        first = states[0].get("step")
-        self.step = np.zeros((), dtype=np.int64) if first is None else first.copy()
-        self.states, self.views, start = states, [], 0
-        for p, s in zip(params, states):
-            seg, shape = slice(start, start + p.data.size), p.data.shape
-            start = seg.stop
-            self.p[seg] = p.data.reshape(-1)
-            p.data = self.p[seg].reshape(shape)
-            for key, buf in (("exp_avg", self.m), ("exp_avg_sq", self.v)):
-                buf[seg] = s[key].reshape(-1) if key in s else 0
-                s[key] = buf[seg].reshape(shape)
-            s["step"] = self.step
-            self.views.append(p.data)
-
-    def intact(self, params, states):
-        """Whether the parameters' data are still the views (nothing assigned over them)."""
-        return states is self.states and all(p._data is v for p, v in zip(params, self.views))
-
-    def release(self):
-        """Each state gets a step counter of its own again (the views stay valid arrays)."""
-        for s in self.states:
-            s["step"] = self.step.copy()
