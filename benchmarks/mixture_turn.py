@@ -30,7 +30,8 @@ def _batches(n, seed=0):
 def minigan_runner(real, z):
     """The turn of a GANTrainer (its ``__self__``) on the pre-drawn batches, taken in turn."""
     mg.manual_seed(0)
-    G, D = mlp_generator(10, (64, 32)), mlp_discriminator(2, (64, 32))
+    G = mg.nn.fuse(mlp_generator(10, (64, 32)))
+    D = mg.nn.fuse(mlp_discriminator(2, (64, 32)))
     og = mg.optim.FlatAdam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     od = mg.optim.FlatAdam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     it = {"r": 0, "z": 0}

@@ -78,7 +78,8 @@ def mlp_pair(batch=100, hidden=2048, seed=0):
     x = rng.random((batch, 784), dtype=np.float32)
     y = rng.integers(0, 10, batch)
     mg.manual_seed(seed)
-    ours = mg.nn.Sequential(mg.nn.Linear(784, hidden), mg.nn.ReLU(), mg.nn.Linear(hidden, 10))
+    ours = mg.nn.fuse(mg.nn.Sequential(mg.nn.Linear(784, hidden), mg.nn.ReLU(),
+                                       mg.nn.Linear(hidden, 10)))
     theirs = torch.nn.Sequential(torch.nn.Linear(784, hidden), torch.nn.ReLU(),
                                  torch.nn.Linear(hidden, 10))
     return _classifier_pair(ours, theirs, x, y,
@@ -122,7 +123,7 @@ def dcgan_pair(batch=64, seed=0, batches=4):
     real = [rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1 for _ in range(batches)]
     z = [rng.random((batch, 100), dtype=np.float32) for _ in range(2 * batches)]
     mg.manual_seed(seed)
-    G, D = dcgan_generator(), dcgan_discriminator()
+    G, D = mg.nn.fuse(dcgan_generator()), mg.nn.fuse(dcgan_discriminator())
     tG, tD = _torch_dcgan(torch)
     _copy_weights(G, tG, torch)
     _copy_weights(D, tD, torch)

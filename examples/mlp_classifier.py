@@ -25,8 +25,8 @@ def main(argv=None):
     classify.check_common_flags(ap, args)
     data = classify.load_data(args, (784,))
     mg.manual_seed(args.seed)
-    model = nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(),
-                          nn.Linear(args.hidden, len(data[4])))
+    model = nn.fuse(nn.Sequential(nn.Linear(784, args.hidden), nn.ReLU(),    # one node
+                                  nn.Linear(args.hidden, len(data[4]))))
     opt = mg.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     record, state, error = classify.train(model, opt, data, args)
     figures = {"accuracy.png": lambda f: plot.curves(

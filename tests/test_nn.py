@@ -131,8 +131,8 @@ def test_sequential_and_repr():
 @pytest.mark.parametrize("shape", [(6, 3), (2, 4, 3)])
 def test_sequential_fuses_linear_and_activation_without_changing_the_numbers(act, shape):
     mg.manual_seed(0)
-    net = nn.Sequential(nn.Linear(3, 7, dtype=np.float64), act(),
-                        nn.Linear(7, 2, dtype=np.float64), act())
+    net = nn.fuse(nn.Sequential(nn.Linear(3, 7, dtype=np.float64), act(),
+                                nn.Linear(7, 2, dtype=np.float64), act()))
     x = mg.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
     fused = net(x)
     fused.sum().backward()
@@ -159,7 +159,7 @@ def test_sequential_fuses_batch_norm_and_activation_without_changing_the_numbers
     one by one (outputs, gradients, running statistics), in training and in eval."""
     def run(fuse, training):
         mg.manual_seed(0)
-        net = nn.Sequential(bn(3, dtype=dtype), act())
+        net = nn.fuse(nn.Sequential(bn(3, dtype=dtype), act()))
         rng = np.random.default_rng(1)
         net[0].weight.data[:] = rng.standard_normal(3)
         net[0].bias.data[:] = rng.standard_normal(3)
@@ -172,7 +172,7 @@ def test_sequential_fuses_batch_norm_and_activation_without_changing_the_numbers
     for training in (True, False):
         for a, b in zip(run(True, training), run(False, training)):
             assert a.tobytes() == b.tobytes()
-    net = nn.Sequential(bn(3, dtype=dtype), act())
+    net = nn.fuse(nn.Sequential(bn(3, dtype=dtype), act()))
     fused = getattr(net[1], "negative_slope", 0) >= 0
     assert type(net(mg.tensor(np.ones(shape, dtype))).creator).__name__ == (
         "BatchNormTrain" if fused else "LeakyReLU")
@@ -185,9 +185,9 @@ def test_dense_sequential_as_one_node_gives_every_needed_gradient_and_no_other(f
     G's step) or x a constant, exactly the wanted gradients come out, bit for bit those of
     the layers run one by one."""
     mg.manual_seed(1)
-    net = nn.Sequential(nn.Linear(3, 6, dtype=np.float64), nn.ReLU(),
-                        nn.Linear(6, 5, dtype=np.float64), nn.LeakyReLU(0.2),
-                        nn.Linear(5, 2, bias=False, dtype=np.float64))
+    net = nn.fuse(nn.Sequential(nn.Linear(3, 6, dtype=np.float64), nn.ReLU(),
+                                nn.Linear(6, 5, dtype=np.float64), nn.LeakyReLU(0.2),
+                                nn.Linear(5, 2, bias=False, dtype=np.float64)))
     layers = [m for m in net if isinstance(m, nn.Linear)]
     for k in frozen:
         layers[k].requires_grad_(False)
@@ -218,7 +218,7 @@ def _one_by_one(net, x):
 
 def test_dense_sequential_replans_when_a_layer_changes():
     mg.manual_seed(2)
-    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    net = nn.fuse(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)))
     x = mg.tensor(np.ones((2, 3), dtype=np.float32))
     assert type(net(x).creator).__name__ == "LinearChain"
     setattr(net, "1", nn.Tanh())                 # no longer a dense chain
@@ -241,7 +241,7 @@ def test_linear_chain_names_the_layer_at_fault():
         mg.functional.linear_chain(x, [(w, None, -1.0)])
     with pytest.raises(ValueError, match=r"\(N, features\), got shape \(3,\)"):
         mg.functional.linear_chain(np.ones(3), [(w, None, None)])
-    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    net = nn.fuse(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)))
     net(np.ones((2, 3), np.float32))               # planned while the layers fit
     net[2].weight.data = np.ones((2, 5), np.float32)
     with pytest.raises(ValueError, match=r"layer 1 weight of shape \(2, 5\).*width 4"):
@@ -281,3 +281,23 @@ def test_batch_norm_activation_checks_its_slope_and_serves_a_weight_alone():
         got = F.batch_norm(x, *stats, w, training=training, negative_slope=0.0)
         want = F.relu(F.batch_norm(x, np.zeros(3), np.ones(3), w, training=training))
         assert got.data.tobytes() == want.data.tobytes()
+
+
+def test_a_plain_sequential_is_the_loop_and_fuse_is_explicit():
+    mg.manual_seed(4)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = mg.tensor(np.ones((5, 3), np.float32))
+    plain = net(x)
+    assert type(plain.creator).__name__ == "Linear"          # one node per layer
+    assert mg.viz.to_dot(plain.sum()).count("Linear") == 2 and "ReLU" in mg.viz.to_dot(plain)
+    params = list(net.parameters())
+    keys = list(net.state_dict())
+    outer = nn.Sequential(net, nn.Tanh())
+    assert nn.fuse(outer) is outer and type(outer) is nn.FusedSequential
+    assert type(net) is nn.FusedSequential                   # nested Sequentials too
+    fused = net(x)
+    assert type(fused.creator).__name__ == "LinearChain"
+    assert fused.data.tobytes() == plain.data.tobytes()
+    assert list(net.parameters()) == params and list(net.state_dict()) == keys
+    with pytest.raises(TypeError, match="expects a Module"):
+        nn.fuse(lambda v: v)

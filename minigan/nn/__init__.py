@@ -2,6 +2,7 @@
 from minigan import functional
 from minigan.core import Parameter
 from minigan.nn import init
+from minigan.nn.fuse import FusedSequential, fuse
 from minigan.nn.layers import (
                                BatchNorm1d,
                                BatchNorm2d,
@@ -20,6 +21,6 @@ from minigan.nn.spatial import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d
 
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten",
-    "Identity", "LeakyReLU", "Linear", "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential",
-    "Sigmoid", "Tanh", "functional", "init",
+    "FusedSequential", "Identity", "LeakyReLU", "Linear", "MaxPool2d", "Module", "Parameter",
+    "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "fuse", "init",
 ]

@@ -10,7 +10,6 @@ import numpy as np
 from minigan import functional as F
 from minigan.backend import default_dtype
 from minigan.core import Parameter
-from minigan.functional.linalg import linear_chain_planned
 from minigan.nn import init
 from minigan.nn.module import Module
 
@@ -35,10 +34,8 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features)
             init.uniform_(self.bias, -bound, bound, generator)
 
-    def forward(self, x, negative_slope=None):
-        """With ``negative_slope`` (>= 0) the output goes through leaky_relu (relu for 0) in
-        the same node (``Sequential`` passes it for a Linear followed by an activation)."""
-        return F.linear(x, self.weight, self.bias, negative_slope)
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -46,7 +43,8 @@ class Linear(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order; registered as '0', '1', ..."""
+    """Modules applied in order; registered as '0', '1', ... (``nn.fuse`` makes one run its
+    dense layers and activations as fewer nodes, with the same numbers)."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -55,26 +53,9 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
             setattr(self, str(i), m)
 
-    def __setattr__(self, name, value):
-        super().__setattr__(name, value)
-        self.__dict__.pop("_chain", None)          # the layer list changed: plan again
-
     def forward(self, x):
-        if "_chain" not in self.__dict__:
-            object.__setattr__(self, "_chain", _dense_chain(list(self._modules.values())))
-        layers = _chain_layers(self._chain) if getattr(x, "ndim", 0) == 2 else None
-        if layers is not None:     # only dense layers: one node for all, the same numbers
-            return linear_chain_planned(x, layers)
-        mods = list(self._modules.values())
-        i = 0
-        while i < len(mods):
-            slope = _fused_slope(mods[i], mods[i + 1]) if i + 1 < len(mods) else None
-            if slope is None:
-                x = mods[i](x)
-                i += 1
-            else:                  # Linear or batch norm, then (Leaky)ReLU: one node
-                x = mods[i](x, negative_slope=slope)
-                i += 2
+        for m in self:
+            x = m(x)
         return x
 
     def __getitem__(self, i):
@@ -85,47 +66,6 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
-
-
-def _dense_chain(mods):
-    """[(Linear, activation module or None), ...] if ``mods`` is nothing but Linear layers,
-    each maybe followed by a ReLU or LeakyReLU; else None."""
-    chain, i = [], 0
-    while i < len(mods):
-        if type(mods[i]) is not Linear:
-            return None
-        act = mods[i + 1] if i + 1 < len(mods) and type(mods[i + 1]) in (ReLU, LeakyReLU) \
-            else None
-        chain.append((mods[i], act))
-        i += 2 if act is not None else 1
-    return chain or None
-
-
-def _chain_layers(chain):
-    """F.linear_chain's layers for a planned chain, or None if there is none or an
-    activation cannot join it (a LeakyReLU whose slope is now negative)."""
-    if chain is None:
-        return None
-    layers = []
-    for lin, act in chain:
-        slope = None if act is None else 0.0 if type(act) is ReLU else float(act.negative_slope)
-        if slope is not None and not slope >= 0:
-            return None
-        layers.append((lin.weight, lin.bias, slope))
-    return layers
-
-
-def _fused_slope(m, nxt):
-    """The negative_slope to give ``m`` if ``m`` then ``nxt`` can run as one node (exactly a
-    Linear, BatchNorm1d or BatchNorm2d, then a ReLU or a LeakyReLU with slope >= 0), else
-    None."""
-    if type(m) not in (Linear, BatchNorm1d, BatchNorm2d):
-        return None
-    if type(nxt) is ReLU:
-        return 0.0
-    if type(nxt) is LeakyReLU and nxt.negative_slope >= 0:
-        return nxt.negative_slope
-    return None
 
 
 class ReLU(Module):
@@ -202,9 +142,12 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = None
 
-    def forward(self, x, negative_slope=None):
-        """With ``negative_slope`` the output goes through leaky_relu (relu for 0) in the
-        same node (``Sequential`` passes it for a batch norm followed by an activation)."""
+    def forward(self, x):
+        return self.normalise(x)
+
+    def normalise(self, x, negative_slope=None):
+        """The batch norm of x; with ``negative_slope`` (>= 0) followed by leaky_relu (relu
+        for 0) in the same node, as ``nn.fuse`` runs a batch norm and its activation."""
         if x.ndim not in self._dims or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}) expects input with "
                              f"{' or '.join(map(str, self._dims))} dims and "
