@@ -22,6 +22,10 @@ Writes to --out: checkpoint.npz (everything needed to resume), samples.npy (the 
     python examples/gaussian_mixture.py --preset thesis        # the thesis's run
     python examples/gaussian_mixture.py --seeds 0-19           # 20 seeds, one per core
     python examples/gaussian_mixture.py --resume runs/gaussian_mixture   # after a Ctrl-C
+
+Exit status: 0 complete; 2 a bad flag or folder (said in one line, before any work); 3 the
+training diverged (outputs written, marked so); 130 interrupted (resumable); 1 a seed of
+--seeds failed, or the disk refused a write.
 """
 import argparse
 import json
