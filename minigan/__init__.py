@@ -17,7 +17,9 @@ from minigan.core import (
                           enable_grad,
                           grad,
                           is_grad_enabled,
+                          is_reference_mode,
                           no_grad,
+                          reference_mode,
                           set_grad_enabled,
                           tensor,
 )
@@ -46,7 +48,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "Parameter", "Tensor", "abs", "cat", "clip", "enable_grad", "exp", "functional",
     "get_array_module", "grad", "is_grad_enabled", "log", "logsumexp", "manual_seed", "matmul",
-    "maximum", "mean", "minimum", "no_grad", "pad", "set_default_dtype", "set_grad_enabled",
+    "maximum", "mean", "minimum", "no_grad", "pad", "reference_mode", "is_reference_mode",
+    "set_default_dtype", "set_grad_enabled",
     "sqrt", "stack", "sum", "tensor", "where", "nn", "optim", "viz", "gradcheck",
     "gradgradcheck", "GradcheckError", "save", "load",
 ]

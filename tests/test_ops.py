@@ -11,6 +11,14 @@ def _bind(op, kw):
     return lambda *xs: op.fn(*xs, **kw)
 
 
+@pytest.fixture(autouse=True, params=["fast", "reference"])
+def mode(request):
+    """Every property of the table holds with the fast paths (Numba kernels, raw-array
+    backward passes) and in reference mode, where only the plain formulas run."""
+    with mg.reference_mode(request.param == "reference"):
+        yield request.param
+
+
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 def test_gradient_matches_finite_differences(op):
     @given(op.cases)

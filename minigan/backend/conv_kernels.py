@@ -14,6 +14,8 @@ import numba
 import numpy as np
 from numba import prange
 
+from minigan.backend.mode import reference
+
 # --- references ----------------------------------------------------------------------------
 
 
@@ -468,7 +470,7 @@ POOL_PARALLEL_MIN_WORK = 1 << 19
 
 
 def _numba_ok(*arrays):
-    return all(type(a) is np.ndarray for a in arrays)
+    return not reference.on and all(type(a) is np.ndarray for a in arrays)
 
 
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):

@@ -13,6 +13,7 @@ import numpy as np
 
 from minigan.backend import get_array_module
 from minigan.backend.elementwise_kernels import act_grad_value, act_value, activate, activation_grad
+from minigan.backend.mode import reference
 
 
 def bn_forward_numpy(x, w, b, eps, slope=None):
@@ -178,8 +179,9 @@ MIN_RUN = 8
 
 
 def _numba_ok(*arrays):
-    return all(type(a) is np.ndarray and a.flags.c_contiguous and a.dtype == arrays[0].dtype
-               for a in arrays)
+    return not reference.on and all(
+        type(a) is np.ndarray and a.flags.c_contiguous and a.dtype == arrays[0].dtype
+        for a in arrays)
 
 
 def bn_forward(x, w, b, eps, slope=None):

@@ -9,6 +9,8 @@ import math
 import numba
 import numpy as np
 
+from minigan.backend.mode import reference
+
 
 def adam_numpy(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
     if weight_decay:
@@ -42,7 +44,8 @@ def adam_numba(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
 
 def adam_update(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
     """Dispatch: Numba for contiguous NumPy arrays of one dtype, else the NumPy reference."""
-    if (type(p) is np.ndarray and type(g) is np.ndarray and p.flags.c_contiguous
+    if (not reference.on and type(p) is np.ndarray and type(g) is np.ndarray
+            and p.flags.c_contiguous
             and g.flags.c_contiguous and g.dtype == p.dtype):
         adam_numba(p, g, m, v, lr, b1, b2, eps, weight_decay, step)
     else:

@@ -9,6 +9,7 @@ import contextlib
 import heapq
 
 from minigan.backend import get_array_module
+from minigan.backend.mode import reference as _reference
 from minigan.core.function import Function, set_grad_enabled
 from minigan.core.tensor import Tensor, as_tensor, clock
 
@@ -86,7 +87,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
                 out = fn.output()
                 if out is not None and id(out) in wanted:
                     found[id(out)] = gy
-            gxs = fn.backward(gy)
+            fast = None if create_graph or _reference.on else fn.backward_arrays
+            gxs = fn.backward(gy) if fast is None else fast(gy._data)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             if _tracer is not None:

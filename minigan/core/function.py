@@ -1,4 +1,4 @@
-"""Function: one node of the computational graph, and the grad-mode switch.
+"""Function: one node of the computational graph; the grad-mode and reference-mode switches.
 
 A Function's ``forward`` works on raw arrays (NumPy or CuPy) and returns one array; its
 ``backward`` receives the gradient of the output as a Tensor and returns one gradient per input,
@@ -10,6 +10,7 @@ import contextlib
 import copy
 import weakref
 
+from minigan.backend.mode import reference as _reference
 from minigan.core.tensor import Tensor, clock
 
 
@@ -19,6 +20,25 @@ class _Mode:
 
 def is_grad_enabled():
     return _Mode.grad_enabled
+
+
+def is_reference_mode():
+    """True while every fast path is off (see ``reference_mode``)."""
+    return _reference.on
+
+
+@contextlib.contextmanager
+def reference_mode(enabled=True):
+    """Within the block (or for the whole process with ``MINIGAN_REFERENCE=1``), minigan
+    computes only its plain formulas: every backward is the one written with minigan ops (no
+    ``backward_arrays``), the Numba kernels give way to their NumPy references, fused layers
+    (``nn.fuse``) run layer by layer, FlatAdam steps one parameter at a time. The numbers are
+    the same up to rounding; the tests run the ops table both ways."""
+    before, _reference.on = _reference.on, bool(enabled)
+    try:
+        yield
+    finally:
+        _reference.on = before
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -54,8 +74,14 @@ class Function:
     ``grads`` is a Tensor (one input) or a tuple with one entry per input (``None`` where an
     input needs no gradient; ``self.needs[i]`` says which do). Set ``save_output = True`` to
     keep the forward's output array for ``self.out()``.
+
+    ``backward`` is the derivative, written with minigan ops: what gradcheck checks and what
+    ``create_graph=True`` differentiates again. An op may add ``backward_arrays(gy)``, the same
+    gradients computed on raw arrays (gy an array, arrays returned), which the backward pass
+    uses when it builds no graph and reference mode is off; the tests check that both agree.
     """
 
+    backward_arrays = None       # an optional fast path: see above
     save_output = False
     inputs = None
     generation = 0
@@ -84,15 +110,6 @@ class Function:
     def backward(self, gy):
         raise NotImplementedError
 
-    @staticmethod
-    def first_order():
-        """True while backward runs without recording a graph (no ``create_graph``).
-
-        A backward may then compute its gradients on raw arrays — the same formulas, without
-        the bookkeeping of minigan ops — since nobody will differentiate them again. The
-        tests check that both paths give the same numbers for every op.
-        """
-        return not _Mode.grad_enabled
 
     def out(self):
         """The forward's output for use in ``backward``.

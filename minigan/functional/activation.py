@@ -17,10 +17,10 @@ class ReLU(Function):
         return kernels.relu(x)
 
     def backward(self, gy):
-        x = self.inputs[0].data
-        if self.first_order():
-            return kernels.relu_grad(x, gy.data)
-        return MulMask(kernels.leaky_relu_derivative(x, 0.0))(gy)
+        return MulMask(kernels.leaky_relu_derivative(self.inputs[0].data, 0.0))(gy)
+
+    def backward_arrays(self, gy):
+        return kernels.relu_grad(self.inputs[0].data, gy)
 
 
 class LeakyReLU(Function):
@@ -31,10 +31,10 @@ class LeakyReLU(Function):
         return kernels.leaky_relu(x, self.slope)
 
     def backward(self, gy):
-        x = self.inputs[0].data
-        if self.first_order():
-            return kernels.leaky_relu_grad(x, gy.data, self.slope)
-        return MulMask(kernels.leaky_relu_derivative(x, self.slope))(gy)
+        return MulMask(kernels.leaky_relu_derivative(self.inputs[0].data, self.slope))(gy)
+
+    def backward_arrays(self, gy):
+        return kernels.leaky_relu_grad(self.inputs[0].data, gy, self.slope)
 
 
 class Sigmoid(Function):

@@ -177,9 +177,12 @@ class _Biased(Function):
     def _bias_grad(self, gy):
         if len(self.inputs) < 3 or not self.needs[2]:
             return ()
-        if self.first_order():
-            return (channel_sum(gy.data),)
         return (sum(gy, (0, 2, 3)),)
+
+    def _bias_grad_arrays(self, gy):
+        if len(self.inputs) < 3 or not self.needs[2]:
+            return ()
+        return (channel_sum(gy),)
 
 
 class Conv2d(_Biased):
@@ -192,13 +195,15 @@ class Conv2d(_Biased):
 
     def backward(self, gy):
         x, w = self.inputs[:2]
-        if self.first_order():     # reuse the forward's im2col instead of recomputing it
-            gx = _input_grad(gy.data, w.data, self.g) if self.needs[0] else None
-            gw = self.weight_grad(gy.data) if self.needs[1] else None
-        else:
-            gx = ConvTranspose2d(self.g)(gy, w) if self.needs[0] else None
-            gw = ConvWeightGrad(self.g, w.shape)(x, gy) if self.needs[1] else None
+        gx = ConvTranspose2d(self.g)(gy, w) if self.needs[0] else None
+        gw = ConvWeightGrad(self.g, w.shape)(x, gy) if self.needs[1] else None
         return (gx, gw) + self._bias_grad(gy)
+
+    def backward_arrays(self, gy):   # reuses the forward's im2col instead of recomputing it
+        w = self.inputs[1]
+        gx = _input_grad(gy, w.data, self.g) if self.needs[0] else None
+        gw = self.weight_grad(gy) if self.needs[1] else None
+        return (gx, gw) + self._bias_grad_arrays(gy)
 
 
 class ConvTranspose2d(_Biased):
@@ -212,14 +217,15 @@ class ConvTranspose2d(_Biased):
 
     def backward(self, gy):
         x, w = self.inputs[:2]
-        if self.first_order():     # one im2col of gy serves both gradients
-            y, weight_grad = _conv_forward(gy.data, w.data, self.g)
-            gx, gw = (y if self.needs[0] else None), \
-                (weight_grad(x.data) if self.needs[1] else None)
-        else:
-            gx = Conv2d(self.g)(gy, w) if self.needs[0] else None
-            gw = ConvWeightGrad(self.g, w.shape)(gy, x) if self.needs[1] else None
+        gx = Conv2d(self.g)(gy, w) if self.needs[0] else None
+        gw = ConvWeightGrad(self.g, w.shape)(gy, x) if self.needs[1] else None
         return (gx, gw) + self._bias_grad(gy)
+
+    def backward_arrays(self, gy):   # one im2col of gy serves both gradients
+        x, w = self.inputs[:2]
+        y, weight_grad = _conv_forward(gy, w.data, self.g)
+        gx, gw = (y if self.needs[0] else None), (weight_grad(x.data) if self.needs[1] else None)
+        return (gx, gw) + self._bias_grad_arrays(gy)
 
 
 class ConvWeightGrad(Function):

@@ -37,12 +37,13 @@ class Add(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        if self.first_order():
-            g = gy.data
-            return (_fit_raw(g, a) if self.needs[0] else None,
-                    _fit_raw(g, b) if self.needs[1] else None)
         return (_fit(gy, a) if self.needs[0] else None,
                 _fit(gy, b) if self.needs[1] else None)
+
+    def backward_arrays(self, gy):
+        a, b = self.inputs
+        return (_fit_raw(gy, a) if self.needs[0] else None,
+                _fit_raw(gy, b) if self.needs[1] else None)
 
 
 class Sub(Function):
@@ -61,12 +62,13 @@ class Mul(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        if self.first_order():
-            g = gy.data
-            return (_fit_raw(g * b.data, a) if self.needs[0] else None,
-                    _fit_raw(g * a.data, b) if self.needs[1] else None)
         return (_fit(gy * b, a) if self.needs[0] else None,
                 _fit(gy * a, b) if self.needs[1] else None)
+
+    def backward_arrays(self, gy):
+        a, b = self.inputs
+        return (_fit_raw(gy * b.data, a) if self.needs[0] else None,
+                _fit_raw(gy * a.data, b) if self.needs[1] else None)
 
 
 class Div(Function):

@@ -84,14 +84,19 @@ class Linear(Function):
 
     def backward(self, gy):
         x, w = self.inputs[:2]
-        biased = len(self.inputs) == 3
-        need = (self.needs[0], self.needs[1], biased and self.needs[2])
         y = None if self.slope is None else self.y
-        if self.first_order():
-            grads = _dense_grads(gy.data, y, self.slope, x.data, w.data, *need)
-        else:
-            grads = _affine_grads(_act_grad(gy, y, self.slope), x, w, *need)
-        return grads if biased else grads[:2]
+        grads = _affine_grads(_act_grad(gy, y, self.slope), x, w, *self._need())
+        return grads if len(self.inputs) == 3 else grads[:2]
+
+    def backward_arrays(self, gy):
+        x, w = self.inputs[:2]
+        y = None if self.slope is None else self.y
+        grads = _dense_grads(gy, y, self.slope, x.data, w.data, *self._need())
+        return grads if len(self.inputs) == 3 else grads[:2]
+
+    def _need(self):
+        """Whether x, W and b (if any) need a gradient."""
+        return self.needs[0], self.needs[1], len(self.inputs) == 3 and self.needs[2]
 
 
 class LinearAct(Linear):
@@ -131,7 +136,14 @@ class LinearChain(Function):
         return hs[-1]
 
     def backward(self, gy):
-        arrays = self.first_order()
+        return self._backward(gy, arrays=False)
+
+    def backward_arrays(self, gy):
+        return self._backward(gy, arrays=True)
+
+    def _backward(self, gy, arrays):
+        """Layer by layer from the last, on raw arrays (the forward's saved activations) or
+        on minigan ops (recomputed from the inputs, so that it differentiates again)."""
         inputs, needs = self.inputs, self.needs
         hs = self.hs if arrays else self._recompute()
         layers = list(self._layers(inputs))
@@ -140,7 +152,7 @@ class LinearChain(Function):
         for k, (_, b, _, i) in enumerate(layers):
             below.append(below[k] or needs[i] or (b is not None and needs[i + 1]))
         grads = [None] * len(inputs)
-        g = gy.data if arrays else gy
+        g = gy
         for k in reversed(range(len(layers))):
             w, b, slope, i = layers[k]
             need = (below[k], needs[i], b is not None and needs[i + 1])

@@ -73,17 +73,19 @@ class BCEWithLogits(Function):
             g = xp_broadcast(g, self.inputs[0].shape)
         return g if self.weight is None else g * self.weight
 
+    def backward_arrays(self, gy):
+        x, t = self.inputs
+        if not self.needs[1] and self._kernel_fits(x.data, t.data):
+            g = float(gy) / (max(x.data.size, 1) if self.reduction == "mean" else 1)
+            return kernels.bce_logits_grad_numba(x.data, t.data, self.weight, g), None
+        xp, xd = get_array_module(x.data), x.data
+        g = self._per_element(gy, xp.broadcast_to)
+        s = xp.exp(-xp.logaddexp(0, -xd))
+        return (g * (s - t.data) if self.needs[0] else None,
+                -g * xd if self.needs[1] else None)
+
     def backward(self, gy):
         x, t = self.inputs
-        if self.first_order() and not self.needs[1] and self._kernel_fits(x.data, t.data):
-            g = float(gy.data) / (max(x.data.size, 1) if self.reduction == "mean" else 1)
-            return kernels.bce_logits_grad_numba(x.data, t.data, self.weight, g), None
-        if self.first_order():
-            xp, xd = get_array_module(x.data), x.data
-            g = self._per_element(gy.data, xp.broadcast_to)
-            s = xp.exp(-xp.logaddexp(0, -xd))
-            return (g * (s - t.data) if self.needs[0] else None,
-                    -g * xd if self.needs[1] else None)
         g = self._per_element(gy, broadcast_to)
         return (g * (sigmoid(x) - t) if self.needs[0] else None,
                 -g * x if self.needs[1] else None)

@@ -34,19 +34,22 @@ class BatchNormTrain(Function):
             self.y = y                 # its sign is the activation's input's
         return y.reshape(x.shape)
 
+    def backward_arrays(self, gy):
+        x = self.inputs[0]
+        affine = len(self.inputs) == 3
+        y = None if self.slope is None else self.y
+        scale = self.inv * self.inputs[1].data if affine else self.inv
+        gx, gw, gb = norm_kernels.bn_backward(_by_channel(gy), _by_channel(x.data), self.mu,
+                                              self.inv, scale, y, self.slope)
+        gx = gx.reshape(x.shape) if self.needs[0] else None
+        if not affine:
+            return gx
+        return gx, gw if self.needs[1] else None, gb if self.needs[2] else None
+
     def backward(self, gy):
         x = self.inputs[0]
         affine = len(self.inputs) == 3
         y = None if self.slope is None else self.y
-        if self.first_order():
-            g = gy.data
-            scale = self.inv * self.inputs[1].data if affine else self.inv
-            gx, gw, gb = norm_kernels.bn_backward(_by_channel(g), _by_channel(x.data), self.mu,
-                                                  self.inv, scale, y, self.slope)
-            gx = gx.reshape(x.shape) if self.needs[0] else None
-            if not affine:
-                return gx
-            return gx, gw if self.needs[1] else None, gb if self.needs[2] else None
         if y is not None:
             mask = elementwise_kernels.leaky_relu_derivative(y, self.slope)
             gy = MulMask(mask.reshape(gy.shape))(gy)

@@ -44,8 +44,10 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
-        scatter = PoolScatter(self.idx, self.g.h, self.g.w)
-        return scatter.forward(gy.data) if self.first_order() else scatter(gy)
+        return PoolScatter(self.idx, self.g.h, self.g.w)(gy)
+
+    def backward_arrays(self, gy):
+        return PoolScatter(self.idx, self.g.h, self.g.w).forward(gy)
 
 
 class PoolScatter(Function):

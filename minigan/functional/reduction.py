@@ -29,12 +29,14 @@ class Sum(Function):
 
     def backward(self, gy):
         shape, kept = self.inputs[0].shape, _kept_shape(self.inputs[0].shape, self.axes)
-        if self.first_order():
-            g = gy.data if self.scale == 1.0 else gy.data * self.scale
-            return get_array_module(g).broadcast_to(g.reshape(kept), shape)
         if self.scale != 1.0:
             gy = gy * self.scale
         return broadcast_to(reshape(gy, kept), shape)
+
+    def backward_arrays(self, gy):
+        shape, kept = self.inputs[0].shape, _kept_shape(self.inputs[0].shape, self.axes)
+        g = gy if self.scale == 1.0 else gy * self.scale
+        return get_array_module(g).broadcast_to(g.reshape(kept), shape)
 
 
 class Max(Function):

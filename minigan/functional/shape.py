@@ -179,9 +179,10 @@ class GetItem(Function):
         return x[self.key]
 
     def backward(self, gy):
-        if self.first_order():
-            return GetItemGrad(self.key, self.advanced, self.in_shape).forward(gy.data)
         return GetItemGrad(self.key, self.advanced, self.in_shape)(gy)
+
+    def backward_arrays(self, gy):
+        return GetItemGrad(self.key, self.advanced, self.in_shape).forward(gy)
 
 
 class GetItemGrad(Function):
@@ -223,14 +224,18 @@ class Concat(Function):
         return get_array_module(xs[0]).concatenate(xs, axis=self.axis)
 
     def backward(self, gy):
-        grads, start = [], 0
-        lead = (slice(None),) * self.axis
-        raw = self.first_order()
+        return tuple(GetItem(key, False)(gy) for key in self._keys())
+
+    def backward_arrays(self, gy):
+        return tuple(gy[key] for key in self._keys())
+
+    def _keys(self):
+        """Each input's slice of the output along the joined axis."""
+        keys, start = [], 0
         for n in self.sizes:
-            key = lead + (slice(start, start + n),)
-            grads.append(gy.data[key] if raw else GetItem(key, False)(gy))
+            keys.append((slice(None),) * self.axis + (slice(start, start + n),))
             start += n
-        return tuple(grads)
+        return keys
 
 
 def cat(tensors, dim=0):

@@ -9,6 +9,7 @@ models where Python's per-node cost dominates:
 - otherwise a Linear or a batch norm followed by such an activation runs as one node.
 The parameters stay the same objects (state dicts and optimizers are unaffected).
 """
+from minigan.backend.mode import reference
 from minigan.functional import linear
 from minigan.functional.linalg import linear_chain_planned
 from minigan.nn.layers import BatchNorm1d, BatchNorm2d, LeakyReLU, Linear, ReLU, Sequential
@@ -34,6 +35,8 @@ class FusedSequential(Sequential):
         self.__dict__.pop("_chain", None)          # the layer list changed: plan again
 
     def forward(self, x):
+        if reference.on:                           # reference mode: the plain loop
+            return super().forward(x)
         if "_chain" not in self.__dict__:
             object.__setattr__(self, "_chain", _dense_chain(list(self._modules.values())))
         layers = _chain_layers(self._chain) if getattr(x, "ndim", 0) == 2 else None

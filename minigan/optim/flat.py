@@ -11,6 +11,7 @@ again at the next step.
 """
 import numpy as np
 
+from minigan.backend.mode import reference
 from minigan.backend.optim_kernels import adam_update
 from minigan.core import mark_changed
 from minigan.optim.adam import Adam
@@ -27,6 +28,11 @@ class FlatAdam(Adam):
         over one flat buffer in one kernel call: 11.5 -> 5.0 us for the mixture GAN's D, the
         same numbers (the arithmetic is elementwise)."""
         flat = self._flat
+        if reference.on:                           # reference mode: plain Adam
+            if flat:                               # (and from now on, once adopted)
+                flat.release()
+                self._flat = False
+            return super().step()
         if flat is not False and (flat is None or not flat.intact(self.params, self.state)):
             flat = self._flat = _Flat(self.params, self.state) if _flat_fits(
                 self.params, self.state) else False
