@@ -284,6 +284,19 @@ def _conv(draw, transposed=False):
     return args, kw
 
 
+CONV_STRATEGIES = ("auto", "rows", "im2col", "channels_last")
+
+
+def _strategy(op, name):
+    """``op`` computed the ``name`` way (minigan.functional.conv.conv_strategy)."""
+    from minigan.functional.conv import conv_strategy
+
+    def run(*args, **kw):
+        with conv_strategy(name):
+            return op(*args, **kw)
+    return run
+
+
 @st.composite
 def pool_geometry(draw, tiled=False):
     """Valid pooling geometry; ``tiled``: stride = kernel and no padding."""
@@ -419,9 +432,12 @@ OPS = [
        lambda a, t, reduction: _tF().cross_entropy(a, t, reduction=reduction)),
     Op("nll_loss", F.nll_loss, _classes(),
        lambda a, t, reduction: _tF().nll_loss(a, t, reduction=reduction)),
-    Op("conv2d", F.conv2d, _conv(), lambda x, w, b, **kw: _tF().conv2d(x, w, b, **kw)),
-    Op("conv_transpose2d", F.conv_transpose2d, _conv(transposed=True),
-       lambda x, w, b, **kw: _tF().conv_transpose2d(x, w, b, **kw)),
+    # each way of computing a convolution, picked explicitly (its backward passes too)
+    *[Op(f"conv2d_{s}", _strategy(F.conv2d, s), _conv(),
+         lambda x, w, b, **kw: _tF().conv2d(x, w, b, **kw)) for s in CONV_STRATEGIES],
+    *[Op(f"conv_transpose2d_{s}", _strategy(F.conv_transpose2d, s), _conv(transposed=True),
+         lambda x, w, b, **kw: _tF().conv_transpose2d(x, w, b, **kw))
+      for s in CONV_STRATEGIES],
     Op("max_pool2d", F.max_pool2d, _pool(), lambda x, **kw: _tF().max_pool2d(x, **kw)),
     Op("avg_pool2d", F.avg_pool2d, _pool(avg=True), lambda x, **kw: _tF().avg_pool2d(x, **kw)),
     Op("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),

@@ -239,14 +239,10 @@ def test_the_row_matrix_path_gives_the_im2col_paths_numbers(geometry, transposed
                                        zip(xs[2:], p, ws[2:]))
         p = tuple(min(pi, k - 1) for pi, k in zip(p, ws[2:]))
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
-    old = conv.ROWS_MIN_INNER
-    try:
-        conv.ROWS_MIN_INNER = 1                  # rows wherever the geometry allows
+    with conv.conv_strategy("rows"):           # rows wherever the geometry allows
         rows = _conv_results(x, w, p, transposed)
-        conv.ROWS_MIN_INNER = 10 ** 9            # im2col everywhere
+    with conv.conv_strategy("im2col"):         # im2col everywhere
         cols = _conv_results(x, w, p, transposed)
-    finally:
-        conv.ROWS_MIN_INNER = old
     for a, b in zip(rows, cols):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
@@ -257,16 +253,13 @@ def test_the_row_matrix_path_passes_gradcheck_and_gradgradcheck():
     x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
     args = [mg.tensor(a, requires_grad=True) for a in (x, w)]
     assert conv._rows_fit(x, 2, conv._Geometry(3, 2, (1, 1), (1, 1), (1, 1), 5, 4)) is False
-    old, conv.ROWS_MIN_INNER = conv.ROWS_MIN_INNER, 1
-    try:
+    with conv.conv_strategy("rows"):
         assert conv._rows_fit(x, 2, conv._Geometry(3, 2, (1, 1), (1, 1), (1, 1), 5, 4))
-        for op in (lambda x, w: F.conv2d(x, w, padding=1),
-                   lambda x, w: F.conv_transpose2d(F.conv2d(x, w, padding=1), w,
-                                                   padding=1)):
+    for op in (lambda x, w: F.conv2d(x, w, padding=1),
+               lambda x, w: F.conv_transpose2d(F.conv2d(x, w, padding=1), w, padding=1)):
+        with conv.conv_strategy("rows"):
             assert mg.gradcheck(op, args)
             assert mg.gradgradcheck(op, args)
-    finally:
-        conv.ROWS_MIN_INNER = old
 
 
 @given(st.booleans().flatmap(lambda t: st.tuples(st.just(t), conv_geometry(transposed=t))))
@@ -280,16 +273,12 @@ def test_the_channels_last_paths_give_the_nchw_paths_numbers(drawn):
         kw["output_padding"] = g["output_padding"]
     op = F.conv_transpose2d if transposed else F.conv2d
     results = []
-    old = conv.NHWC_MIN_CHANNELS, conv.NHWC_MIN_IN_CHANNELS
-    try:
-        for threshold in (1, 10 ** 9):          # channels-last everywhere, then nowhere
-            conv.NHWC_MIN_CHANNELS = conv.NHWC_MIN_IN_CHANNELS = threshold
+    for strategy in ("channels_last", "im2col"):   # channels-last everywhere, then nowhere
+        with conv.conv_strategy(strategy):
             tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
             y = op(tx, tw, **kw)
-            (y * mg.tensor(np.sin(np.arange(y.data.size)).reshape(y.shape))).sum().backward()
-            results.append((y.data, tx.grad.data, tw.grad.data))
-    finally:
-        conv.NHWC_MIN_CHANNELS, conv.NHWC_MIN_IN_CHANNELS = old
+        (y * mg.tensor(np.sin(np.arange(y.data.size)).reshape(y.shape))).sum().backward()
+        results.append((y.data, tx.grad.data, tw.grad.data))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
@@ -302,3 +291,26 @@ def test_geometry_that_is_not_ints_is_refused_by_name(bad):
         F.conv2d(x, w, padding=bad)
     with pytest.raises(ValueError, match="stride must be an int"):
         F.max_pool2d(x, 2, stride=bad)
+
+
+def test_conv_strategy_picks_the_computation_and_carries_it_to_the_backward(monkeypatch):
+    from minigan.functional import conv
+    used = []
+    for name in ("_rows", "im2col", "im2col_nhwc", "col2im", "col2im_nhwc"):
+        real = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda *a, _r=real, _n=name, **k: used.append(_n)
+                            or _r(*a, **k))
+    x = mg.tensor(np.random.default_rng(0).standard_normal((2, 3, 6, 6)), requires_grad=True)
+    w = mg.tensor(np.random.default_rng(1).standard_normal((4, 3, 3, 3)), requires_grad=True)
+    expected = {"rows": "_rows", "im2col": "im2col", "channels_last": "im2col_nhwc"}
+    for strategy, kernel in expected.items():
+        used.clear()
+        with conv.conv_strategy(strategy):
+            y = F.conv2d(x, w, padding=1)
+        assert used == [kernel]
+        mg.grad((y * y).sum(), [x, w], create_graph=True)        # backward made outside
+        assert set(used) <= {kernel, "col2im" if strategy != "channels_last" else
+                             "col2im_nhwc", "_rows" if strategy == "rows" else kernel}
+    with pytest.raises(ValueError, match="conv_strategy must be one of"):
+        with conv.conv_strategy("winograd"):
+            pass

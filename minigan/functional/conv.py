@@ -6,6 +6,8 @@ transposed convolution, the transposed convolution's is a convolution, and one o
 ``ConvWeightGrad``, gives both weight gradients — so each backward is made of these ops and
 double backprop works through all of them.
 """
+import contextlib
+
 import numpy as np
 
 from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col, im2col_nhwc, to_nchw
@@ -24,11 +26,31 @@ def _pair(v, name):
     return int(t[0]), int(t[1])
 
 
+STRATEGIES = ("auto", "rows", "im2col", "channels_last")
+_strategy = ["auto"]
+
+
+@contextlib.contextmanager
+def conv_strategy(name):
+    """Within the block, convolutions are made to compute one way, their backward passes too
+    (the choice travels with the node): 'rows' (row matrices; stride and dilation 1 only,
+    else im2col), 'im2col' (NCHW im2col and col2im), 'channels_last' (NHWC), or 'auto' (the
+    measured thresholds below). Every way gives the same numbers; the tests check each."""
+    if name not in STRATEGIES:
+        raise ValueError(f"conv_strategy must be one of {STRATEGIES}, got {name!r}")
+    before, _strategy[0] = _strategy[0], name
+    try:
+        yield
+    finally:
+        _strategy[0] = before
+
+
 class _Geometry:
     """Kernel (kh, kw), stride, padding, dilation; the input plane (h, w); output (oh, ow) of
-    the convolution direction."""
+    the convolution direction; the strategy in force when it was made (see conv_strategy)."""
 
     def __init__(self, kh, kw, stride, padding, dilation, h, w, out=None):
+        self.strategy = _strategy[0]
         self.kh, self.kw = kh, kw
         (self.sh, self.sw), (self.ph, self.pw), (self.dh, self.dw) = stride, padding, dilation
         self.h, self.w = h, w
@@ -52,7 +74,7 @@ def _conv_forward(x, w, g, b=None):
         y = _rows_conv(r, w, n, x.shape[2] + 2 * g.ph, g.oh, g.ow)
         return (_nchw(y, False, b, g.oh, g.ow),
                 lambda gy: _rows_weight_grad(r, gy, w.shape, x.shape[2] + 2 * g.ph))
-    if x.shape[1] >= NHWC_MIN_IN_CHANNELS and isinstance(x, np.ndarray):
+    if _channels_last(x, x.shape[1], NHWC_MIN_IN_CHANNELS, g):
         # channels-last: each tap copies C_in contiguous values (DCGAN D, 32 -> 64 channels
         # 4x4 stride 2: forward 3.4 -> 1.8 ms; 64 -> 128 3x3: 2.2 -> 1.0 ms)
         cols_t = im2col_nhwc(x.transpose(0, 2, 3, 1), *g.args())
@@ -89,8 +111,17 @@ ROWS_MIN_INNER = 24
 
 
 def _rows_fit(x, kw, g):
-    return ((g.sh, g.sw, g.dh, g.dw) == (1, 1, 1, 1) and x.shape[1] * kw >= ROWS_MIN_INNER
-            and isinstance(x, np.ndarray))
+    if g.strategy not in ("auto", "rows") or not isinstance(x, np.ndarray):
+        return False
+    return (g.sh, g.sw, g.dh, g.dw) == (1, 1, 1, 1) and (
+        g.strategy == "rows" or x.shape[1] * kw >= ROWS_MIN_INNER)
+
+
+def _channels_last(x, channels, threshold, g):
+    """Whether to lay out a convolution channels-last (see NHWC_MIN_CHANNELS)."""
+    if g.strategy not in ("auto", "channels_last") or not isinstance(x, np.ndarray):
+        return False
+    return g.strategy == "channels_last" or channels >= threshold
 
 
 def _rows(x, kw, ph, pw, ow):
@@ -134,6 +165,7 @@ def _input_grad(gy, w, g):
     fh, fw = g.dh * (g.kh - 1) - g.ph, g.dw * (g.kw - 1) - g.pw
     if (g.sh, g.sw) == (1, 1) and fh >= 0 and fw >= 0 and w.shape[0] <= w.shape[1]:
         full = _Geometry(g.kh, g.kw, (1, 1), (fh, fw), (g.dh, g.dw), g.oh, g.ow)
+        full.strategy = g.strategy
         if (full.oh, full.ow) == (g.h, g.w):
             flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
             return _conv_forward(gy, flipped, full)[0]
@@ -157,7 +189,7 @@ def _conv_transpose_forward(x, w, g, b=None):
     """x: (N, C_in, oh, ow) -> (N, C_out, h, w) [+ b]; w: (C_in, C_out, kh, kw)."""
     n, cin = x.shape[:2]
     cout = w.shape[1]
-    if cout >= NHWC_MIN_CHANNELS and isinstance(x, np.ndarray):
+    if _channels_last(x, cout, NHWC_MIN_CHANNELS, g):
         cols_t = x.transpose(0, 2, 3, 1).reshape(-1, cin) @ w.transpose(0, 2, 3, 1).reshape(
             cin, -1)
         y = col2im_nhwc(cols_t, n, cout, g.h, g.w, *g.args())
@@ -241,6 +273,9 @@ class ConvWeightGrad(Function):
         if _rows_fit(inp, self.wshape[3], g):
             return _rows_weight_grad(_rows(inp, self.wshape[3], g.ph, g.pw, g.ow), grad,
                                      self.wshape, inp.shape[2] + 2 * g.ph)
+        if _channels_last(inp, inp.shape[1], NHWC_MIN_IN_CHANNELS, g):
+            cols_t = im2col_nhwc(inp.transpose(0, 2, 3, 1), *g.args())
+            return _weight_grad_nhwc(cols_t, grad, self.wshape)
         return _weight_grad(im2col(inp, *g.args()), grad, self.wshape)
 
     def backward(self, gw):
