@@ -250,8 +250,9 @@ def test_linear_chain_names_the_layer_at_fault():
         net(np.ones((2, 7), np.float32))
 
 
-@pytest.mark.parametrize("slope", [0.0, 0.2])
-def test_fused_linear_activation_passes_first_and_second_order_gradcheck(slope):
+@pytest.mark.parametrize("act", [dict(activation="relu"),
+                                 dict(activation="leaky_relu", negative_slope=0.2)])
+def test_fused_linear_activation_passes_first_and_second_order_gradcheck(act):
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((5, 3)), rng.standard_normal((4, 3))
     b = rng.standard_normal(4)
@@ -260,25 +261,32 @@ def test_fused_linear_activation_passes_first_and_second_order_gradcheck(slope):
     assert np.abs(x @ w.T + b).min() > 0.01 and (x @ w.T + b < 0).any()
 
     def f(x, w, b):
-        return mg.functional.linear(x, w, b, negative_slope=slope)
+        return mg.functional.linear(x, w, b, **act)
     args = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
     assert mg.gradcheck(f, args)
     assert mg.gradgradcheck(f, args)
 
 
-def test_fused_linear_rejects_a_negative_slope():
-    with pytest.raises(ValueError, match="negative_slope must be >= 0, got -0.1"):
-        mg.functional.linear(np.ones((2, 3)), np.ones((4, 3)), negative_slope=-0.1)
+def test_fused_linear_rejects_a_negative_slope_and_unknown_activations():
+    with pytest.raises(ValueError, match="negative_slope >= 0, got -0.1"):
+        mg.functional.linear(np.ones((2, 3)), np.ones((4, 3)), activation="leaky_relu",
+                             negative_slope=-0.1)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        mg.functional.linear(np.ones((2, 3)), np.ones((4, 3)), activation="tanh")
+    plain = mg.functional.linear(mg.tensor(np.ones((2, 3)), requires_grad=True),
+                                 np.ones((4, 3)), negative_slope=-5)
+    assert type(plain.creator).__name__ == "Linear"        # no activation: the slope is unused
 
 
 def test_batch_norm_activation_checks_its_slope_and_serves_a_weight_alone():
     x = np.random.default_rng(2).standard_normal((5, 3))
-    with pytest.raises(ValueError, match="negative_slope must be >= 0, got -0.1"):
-        F.batch_norm(x, None, None, training=True, negative_slope=-0.1)
+    with pytest.raises(ValueError, match="negative_slope >= 0, got -0.1"):
+        F.batch_norm(x, None, None, training=True, activation="leaky_relu",
+                     negative_slope=-0.1)
     w = np.array([1.0, -2.0, 0.5])
     for training in (True, False):
         stats = (np.zeros(3), np.ones(3))
-        got = F.batch_norm(x, *stats, w, training=training, negative_slope=0.0)
+        got = F.batch_norm(x, *stats, w, training=training, activation="relu")
         want = F.relu(F.batch_norm(x, np.zeros(3), np.ones(3), w, training=training))
         assert got.data.tobytes() == want.data.tobytes()
 

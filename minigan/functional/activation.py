@@ -139,3 +139,22 @@ def softmax(x, dim):
 def log_softmax(x, dim):
     x = as_tensor(x)
     return LogSoftmax(_axis(x, dim))(x)
+
+
+FUSED_ACTIVATIONS = (None, "relu", "leaky_relu")
+
+
+def fused_slope(activation, negative_slope, where):
+    """An activation a fused op applies, as the kernels' number: None for none, 0.0 for
+    "relu", ``negative_slope`` (>= 0) for "leaky_relu"."""
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"{where}: activation must be one of {FUSED_ACTIVATIONS}, got "
+                         f"{activation!r}")
+    if activation is None:
+        return None
+    if activation == "relu":
+        return 0.0
+    if not negative_slope >= 0:
+        raise ValueError(f"{where}: a fused leaky_relu needs negative_slope >= 0, got "
+                         f"{negative_slope}")
+    return float(negative_slope)

@@ -1,6 +1,7 @@
 """Matrix products (kept in BLAS / cuBLAS) and the affine map of a Linear layer."""
 from minigan.backend import elementwise_kernels as kernels
 from minigan.core import Function, Tensor, as_tensor
+from minigan.functional.activation import fused_slope
 from minigan.functional.elementwise import MulMask
 from minigan.functional.reduction import sum
 from minigan.functional.shape import reshape, sum_to, transpose
@@ -173,16 +174,19 @@ class LinearChain(Function):
         """The inputs of every layer as Tensors on a graph from this node's inputs."""
         hs = [self.inputs[0]]
         for w, b, slope, _ in list(self._layers(self.inputs))[:-1]:
-            hs.append(linear(hs[-1], w, b, slope))
+            act = {} if slope is None else {"activation": "relu"} if slope == 0 else \
+                {"activation": "leaky_relu", "negative_slope": slope}
+            hs.append(linear(hs[-1], w, b, **act))
         return hs
 
 
-def linear(x, weight, bias=None, negative_slope=None):
+def linear(x, weight, bias=None, activation=None, negative_slope=0.01):
     """The affine map ``x @ weight.T + bias``. x: (*, in), weight: (out, in), bias: (out,).
 
-    With ``negative_slope`` (>= 0) the result goes through leaky_relu with that slope (relu
-    for 0) in the same node: the numbers of ``leaky_relu(linear(x, w, b), s)``, faster.
+    ``activation`` "relu" or "leaky_relu" (with ``negative_slope`` >= 0) applies it in the
+    same node: the numbers of ``relu(linear(x, w, b))``, faster (``nn.fuse`` uses it).
     """
+    slope = fused_slope(activation, negative_slope, "linear")
     x, weight = as_tensor(x), as_tensor(weight)
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
@@ -193,20 +197,15 @@ def linear(x, weight, bias=None, negative_slope=None):
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias of shape {bias.shape}, expected ({weight.shape[0]},)")
         args += (bias,)
-    if negative_slope is None:
-        fn = Linear()
-    elif negative_slope >= 0:
-        fn = LinearAct(float(negative_slope))
-    else:
-        raise ValueError(f"linear: negative_slope must be >= 0, got {negative_slope}")
-    y = fn(*args)
+    y = (Linear() if slope is None else LinearAct(slope))(*args)
     return y if x.ndim == 2 else reshape(y, x.shape[:-1] + (weight.shape[0],))
 
 
 def linear_chain(x, layers):
     """Dense layers in sequence as one node: ``layers`` is a sequence of (weight, bias or
-    None, negative_slope or None), each applied as ``linear(h, weight, bias,
-    negative_slope)``. x: (N, in). The numbers of the layers one by one, with less overhead.
+    None, slope), slope the layer's activation as the kernels take it: None for none, 0 for
+    relu, > 0 for leaky_relu with that slope. x: (N, in). The numbers of the layers one by
+    one, with less overhead (``nn.fuse`` builds it).
     """
     x = as_tensor(x)
     if x.ndim != 2:

@@ -1,7 +1,7 @@
 """Batch normalisation (Ioffe & Szegedy 2015, eq. in Alg. 1) for (N, C) and (N, C, *) inputs."""
 from minigan.backend import elementwise_kernels, get_array_module, norm_kernels
 from minigan.core import Function, as_tensor, no_grad
-from minigan.functional.activation import leaky_relu, relu
+from minigan.functional.activation import fused_slope, leaky_relu, relu
 from minigan.functional.elementwise import MulMask
 from minigan.functional.reduction import mean, sum
 from minigan.functional.shape import reshape
@@ -73,18 +73,17 @@ def _by_channel(a):
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5, negative_slope=None):
+               momentum=0.1, eps=1e-5, activation=None, negative_slope=0.01):
     """Normalise each channel (axis 1) by batch statistics in training, running ones in eval.
 
     x: (N, C) or (N, C, *). In training the running statistics (arrays or Tensors of shape (C,),
     or None) are updated in place: r <- (1 - momentum) r + momentum * batch statistic, with the
     unbiased variance, as PyTorch does.
 
-    With ``negative_slope`` (>= 0) the result goes through leaky_relu with that slope (relu
-    for 0), in the same node in training: the numbers of ``leaky_relu(batch_norm(...), s)``.
+    ``activation`` "relu" or "leaky_relu" (with ``negative_slope`` >= 0) applies it in the
+    same node in training: the numbers of ``relu(batch_norm(...))``, faster (``nn.fuse``).
     """
-    if negative_slope is not None and not negative_slope >= 0:
-        raise ValueError(f"batch_norm: negative_slope must be >= 0, got {negative_slope}")
+    negative_slope = fused_slope(activation, negative_slope, "batch_norm")
     x = as_tensor(x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm needs (N, C) or (N, C, *), got shape {x.shape}")

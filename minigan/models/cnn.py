@@ -28,8 +28,8 @@ class ThesisCNN(nn.Module):
             raise ValueError(f"ThesisCNN expects images (N, 1, 28, 28), got {tuple(x.shape)}")
         h = F.max_pool2d(F.relu(self.conv1(x)), 2)
         h = F.max_pool2d(F.relu(self.conv2(h)), 2)
-        # F.linear with negative_slope=0: fc1 and its ReLU as one node, the same numbers
-        return F.linear(F.flatten(h, 1), self.fc1.weight, self.fc1.bias, negative_slope=0)
+        # fc1 and its ReLU as one node (the numbers of relu(fc1(h)))
+        return F.linear(F.flatten(h, 1), self.fc1.weight, self.fc1.bias, activation="relu")
 
     def forward(self, x):
         return self.fc2(self.features(x))

@@ -44,15 +44,15 @@ class FusedSequential(Sequential):
             return linear_chain_planned(x, layers)
         mods, i = list(self._modules.values()), 0
         while i < len(mods):
-            slope = _fused_slope(mods[i], mods[i + 1]) if i + 1 < len(mods) else None
-            if slope is None:
+            act = _fused_activation(mods[i], mods[i + 1]) if i + 1 < len(mods) else None
+            if act is None:
                 x = mods[i](x)
                 i += 1
             elif isinstance(mods[i], Linear):       # Linear then (Leaky)ReLU: one node
-                x = linear(x, mods[i].weight, mods[i].bias, slope)
+                x = linear(x, mods[i].weight, mods[i].bias, **act)
                 i += 2
             else:                                   # batch norm then (Leaky)ReLU: one node
-                x = mods[i].normalise(x, slope)
+                x = mods[i].normalise(x, **act)
                 i += 2
         return x
 
@@ -85,14 +85,14 @@ def _chain_layers(chain):
     return layers
 
 
-def _fused_slope(m, nxt):
-    """The negative_slope for ``m`` if ``m`` then ``nxt`` can run as one node (exactly a
-    Linear, BatchNorm1d or BatchNorm2d, then a ReLU or a LeakyReLU with slope >= 0), else
+def _fused_activation(m, nxt):
+    """The activation arguments for ``m`` if ``m`` then ``nxt`` can run as one node (exactly
+    a Linear, BatchNorm1d or BatchNorm2d, then a ReLU or a LeakyReLU with slope >= 0), else
     None."""
     if type(m) not in (Linear, BatchNorm1d, BatchNorm2d):
         return None
     if type(nxt) is ReLU:
-        return 0.0
+        return {"activation": "relu"}
     if type(nxt) is LeakyReLU and nxt.negative_slope >= 0:
-        return nxt.negative_slope
+        return {"activation": "leaky_relu", "negative_slope": nxt.negative_slope}
     return None

@@ -145,16 +145,16 @@ class _BatchNorm(Module):
     def forward(self, x):
         return self.normalise(x)
 
-    def normalise(self, x, negative_slope=None):
-        """The batch norm of x; with ``negative_slope`` (>= 0) followed by leaky_relu (relu
-        for 0) in the same node, as ``nn.fuse`` runs a batch norm and its activation."""
+    def normalise(self, x, activation=None, negative_slope=0.01):
+        """The batch norm of x; with ``activation`` ("relu" or "leaky_relu") followed by it in
+        the same node, as ``nn.fuse`` runs a batch norm and its activation."""
         if x.ndim not in self._dims or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}) expects input with "
                              f"{' or '.join(map(str, self._dims))} dims and "
                              f"{self.num_features} channels at dim 1, got shape {x.shape}")
         use_batch = self.training or not self.track_running_stats
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, self.momentum, self.eps, negative_slope)
+                            use_batch, self.momentum, self.eps, activation, negative_slope)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
