@@ -20,7 +20,7 @@ import numpy as np
 import minigan as mg
 from minigan import functional as F
 from minigan.core import trace_backward
-from minigan.runs import check_writable, cli
+from minigan.runs import UserError, check_output_folder, cli
 from minigan.serialization import atomic_file
 
 
@@ -149,9 +149,9 @@ def main(argv=None):
     if args.seed < 0:
         ap.error(f"--seed must be >= 0, got {args.seed}")
     try:
-        check_writable(args.out)
-    except OSError as exc:
-        ap.error(f"--out {args.out}: {exc}")
+        check_output_folder(args.out)
+    except UserError as exc:
+        ap.error(str(exc))
     x, y, raw = build(np.random.default_rng(args.seed))
     params = {k: mg.tensor(v, requires_grad=True) for k, v in raw.items()}
     for k, t in params.items():

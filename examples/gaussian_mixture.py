@@ -49,12 +49,14 @@ from minigan.runs import (
     Diverged,
     StopOnInterrupt,
     UserError,
-    check_writable,
+    check_output_folder,
     cli,
     parse_seeds,
     prepare_output,
     replace_folder,
     run_processes,
+    setting_conflicts,
+    without_flags,
 )
 from minigan.serialization import atomic_file, save_json
 
@@ -235,8 +237,7 @@ def _resumed_config(ap, args):
                  f"(no {', '.join(missing)})")
     given = {k: getattr(args, k) for k in (*SETTINGS, *RUN_SETTINGS)
              if getattr(args, k) is not None}
-    differ = [f"--{k.replace('_', '-')} {_show(v)} (the checkpoint's: {_show(saved.get(k))})"
-              for k, v in given.items() if saved.get(k) != v]
+    differ = setting_conflicts(given, saved, _show)
     if differ:
         ap.error(f"--resume {args.resume}: a different configuration from the checkpoint's: "
                  + "; ".join(differ))
@@ -245,12 +246,10 @@ def _resumed_config(ap, args):
 
 
 def _check_folder(ap, out):
-    if os.path.exists(out) and not os.path.isdir(out):
-        ap.error(f"--out {out}: a file is there, not a folder")
     try:
-        check_writable(out)
-    except OSError as exc:
-        ap.error(f"--out {out}: {exc}")
+        check_output_folder(out)
+    except UserError as exc:
+        ap.error(str(exc))
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -441,17 +440,7 @@ def run_one(args, config, start):
 
 def _child_argv(argv):
     """The command line without the flags that belong to the multi-seed run itself."""
-    skip = {"--seeds", "--workers", "--out", "--seed"}
-    out, i = [], 0
-    while i < len(argv):
-        flag = argv[i].split("=", 1)[0]
-        if flag in skip:
-            i += 1 if "=" in argv[i] else 2
-            continue
-        if flag != "--no-progress":
-            out.append(argv[i])
-        i += 1
-    return out
+    return without_flags(argv, ("--seeds", "--workers", "--out", "--seed"), ("--no-progress",))
 
 
 def run_seeds(args, config, argv, start):

@@ -27,6 +27,8 @@ from minigan.runs import (
     finite_positive,
     prepare_output,
     replace_folder,
+    setting_conflicts,
+    without_flags,
 )
 from minigan.serialization import atomic_file, save, save_json
 from minigan.serialization import load as load_checkpoint
@@ -82,8 +84,7 @@ def _resumed_state(args):
         raise UserError(f"--resume {args.resume}: no {CHECKPOINT} there to resume from")
     state = load_checkpoint(path)
     saved = json.loads(str(state["config"]))
-    differ = [f"--{k.replace('_', '-')} {v} (the checkpoint's: {saved.get(k)})"
-              for k, v in _config(args).items() if saved.get(k) != v]
+    differ = setting_conflicts(_config(args), saved)
     if differ:
         raise UserError(f"--resume {args.resume}: a different configuration from the "
                         "checkpoint's: " + "; ".join(differ))
@@ -175,8 +176,8 @@ def train(model, optimizer, data, args, eval_at=()):
             loss = F.cross_entropy(model(tensor(x)), y)
             try:
                 value = check_finite_loss(loss.item(), "the loss", progress.step + 1,
-                                          {"loss": progress.losses[-1]} if progress.losses
-                                          else {})
+                                          lambda: {"loss": progress.losses[-1]}
+                                          if progress.losses else {})
             except Diverged as exc:       # keep the model as it was before this step
                 status, error = "diverged", exc
                 break
@@ -241,25 +242,12 @@ def write(result, state, args, figures):
           f"epoch); outputs in {args.out}/")
     if record["status"] == "interrupted":
         print(f"interrupted; continue with the same flags and --resume {args.out}:\n  python "
-              + " ".join([sys.argv[0], *_flags_without_out(sys.argv[1:]), "--resume",
-                          args.out]))
+              + " ".join([sys.argv[0], *without_flags(sys.argv[1:], ("--out", "--resume")),
+                          "--resume", args.out]))
         raise SystemExit(130)
     if error is not None:
         raise error
 
-
-def _flags_without_out(argv):
-    out, skip = [], False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a in ("--out", "--resume"):
-            skip = True
-            continue
-        if not a.startswith(("--out=", "--resume=")):
-            out.append(a)
-    return out
 
 
 def parser(doc):

@@ -36,9 +36,10 @@ class Diverged(Exception):
 
 def check_finite_loss(value, what, step, last, unit="step"):
     """``value`` (a float) if finite, else Diverged naming ``what`` and the ``unit`` and
-    number of the ``step``; ``last``: the last finite values, for the message."""
+    number of the ``step``; ``last()`` gives the last finite values for the message (called
+    only then: this runs on every step)."""
     if not math.isfinite(value):
-        raise Diverged(f"{what} is {value}", step, last, unit)
+        raise Diverged(f"{what} is {value}", step, last(), unit)
     return value
 
 
@@ -85,6 +86,28 @@ def finite_positive(text):
     return v
 
 
+def setting_conflicts(given, saved, show=str):
+    """The flags in ``given`` ({setting: value}) whose value differs from ``saved`` (a
+    checkpoint's settings), each as '--flag value (the checkpoint's: value)'."""
+    return [f"--{k.replace('_', '-')} {show(v)} (the checkpoint's: {show(saved.get(k))})"
+            for k, v in given.items() if saved.get(k) != v]
+
+
+def without_flags(argv, valued=(), switches=()):
+    """``argv`` without the ``valued`` flags (``--flag value`` or ``--flag=value``) and the
+    ``switches`` (``--flag``): a command line to pass on, less what belongs to this run."""
+    out, skip = [], False
+    for a in argv:
+        flag = a.split("=", 1)[0]
+        if skip:
+            skip = False
+        elif flag in valued:
+            skip = "=" not in a
+        elif flag not in switches:
+            out.append(a)
+    return out
+
+
 def parse_seeds(text):
     """'0-19', '0,3,7' or '0-4,9' -> the sorted distinct seeds; ValueError if malformed."""
     seeds = set()
@@ -101,13 +124,21 @@ def parse_seeds(text):
     return sorted(seeds)
 
 
-def prepare_output(out):
-    """Check ``out`` before any work: a folder (made if absent) that takes a file. Returns the
-    folder a new run should write into (see ``staging_folder``); UserError if unusable."""
+def check_output_folder(out):
+    """``out`` is a folder (made if absent) that takes a file; UserError naming it if not."""
     if os.path.exists(out) and not os.path.isdir(out):
         raise UserError(f"--out {out}: a file is there, not a folder")
     try:
         check_writable(out)
+    except OSError as exc:
+        raise UserError(f"--out {out}: {exc}") from None
+
+
+def prepare_output(out):
+    """Check ``out`` before any work (``check_output_folder``). Returns the folder a new run
+    should write into (see ``staging_folder``); UserError if unusable."""
+    check_output_folder(out)
+    try:
         staging = staging_folder(out)
         if staging != out:          # the swap at the end writes beside OUT
             check_writable(os.path.dirname(os.path.abspath(staging)))

@@ -7,7 +7,6 @@ are instead updated from one pair of minibatches, their gradients computed befor
 """
 import copy
 import json
-import math
 
 import numpy as np
 
@@ -137,11 +136,11 @@ class GANTrainer:
 
     def _finite(self, loss, what):
         """The loss's value; Diverged (before any update from it) if it is not finite."""
-        value = loss.item()
-        if not math.isfinite(value):
-            check_finite_loss(value, what, self.turns + 1,
-                              {k: v for k, v in self.last.items() if v == v}, unit="turn")
-        return value
+        return check_finite_loss(loss.item(), what, self.turns + 1, self._last_finite,
+                                 unit="turn")
+
+    def _last_finite(self):
+        return {k: v for k, v in self.last.items() if v == v}
 
     def _update_ema(self):
         if self.G_ema is None:
@@ -242,11 +241,11 @@ class GANTrainer:
         sample is of; if omitted they are drawn by ``sample_labels``."""
         rng = rng if rng is not None else self.rng
         with no_grad():
+            z = self.sample_latent(n, rng)
             if not self.n_classes:
                 if labels is not None:
                     raise ValueError("sample: labels are for a conditional game (n_classes)")
-                return self.generator(self.sample_latent(n, rng)).data
-            z = self.sample_latent(n, rng)
+                return self.generator(z).data
             y = self.sample_labels(n, rng) if labels is None else self._labels(labels, n)
             return self.generator(z, y).data
 

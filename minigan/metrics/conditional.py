@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from minigan.metrics.density import COVERAGE_RADIUS, MixtureMetrics
+from minigan.metrics.density import COVERAGE_RADIUS, MixtureMetrics, as_samples
 
 
 def gaussian_kl(mu0, cov0, mu1, cov1):
@@ -57,19 +57,15 @@ class ConditionalMixtureMetrics:
     def per_class(self, samples, k):
         """samples: (n, 2) generated for class k -> {thesis, hist, kl, coverage}. Non-finite
         samples count as misses (kl is then computed on the finite ones)."""
-        x = self._checked(samples)
+        x = as_samples(samples)
         if not 0 <= k < self.n_classes:
             raise ValueError(f"class {k} is outside [0, {self.n_classes})")
         n, xf = len(x), x[np.isfinite(x).all(1)]
         counts = self.pooled.histogram(xf)
         thesis = float(((counts - n * self.masses[k]) ** 2).sum())
         mu, cov = self.mixture.means[k], self.mixture.covariances[k]
-        if len(xf) > 2:
-            kl = gaussian_kl(xf.mean(0), np.cov(xf.T), mu, cov)
-        else:
-            kl = math.inf
-        d = xf - mu
-        maha = np.sqrt(np.einsum("ni,ij,nj->n", d, self.mixture.precisions[k], d))
+        kl = gaussian_kl(xf.mean(0), np.cov(xf.T), mu, cov) if len(xf) > 2 else math.inf
+        maha = self.mixture.mahalanobis(xf)[:, k]
         return {"thesis": thesis, "hist": thesis / n, "kl": kl,
                 "coverage": float((maha <= COVERAGE_RADIUS).sum() / n)}
 
@@ -82,7 +78,7 @@ class ConditionalMixtureMetrics:
     def joint(self, samples, labels):
         """samples (n, 2) and their labels (n,) (drawn by the class weights) -> the Bayes
         classifier's accuracy on the pairs and the unconditional metrics of the pooled x."""
-        x = self._checked(samples)
+        x = as_samples(samples)
         y = np.asarray(labels)
         if y.shape != (len(x),) or y.dtype.kind not in "iu":
             raise ValueError(f"labels must be {len(x)} integers, got shape {y.shape} of "
@@ -93,10 +89,3 @@ class ConditionalMixtureMetrics:
 
     def perfect_joint(self, n):
         return dict(self.pooled.perfect(n), bayes_accuracy=self.reference_bayes)
-
-    @staticmethod
-    def _checked(samples):
-        x = np.asarray(samples, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0:
-            raise ValueError(f"metrics need samples of shape (n, 2) with n > 0, got {x.shape}")
-        return x

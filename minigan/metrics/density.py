@@ -25,6 +25,14 @@ import numpy as np
 COVERAGE_RADIUS = 2.0
 
 
+def as_samples(samples):
+    """samples as a float64 (n, 2) array with n > 0; ValueError naming the shape if not."""
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0:
+        raise ValueError(f"metrics need samples of shape (n, 2) with n > 0, got {x.shape}")
+    return x
+
+
 class MixtureMetrics:
     """Scores samples against ``mixture`` on ``bins`` x ``bins`` bins over ``box``^2."""
 
@@ -52,9 +60,7 @@ class MixtureMetrics:
 
     def __call__(self, samples):
         """samples: (n, 2). Returns a dict of the five metrics (floats)."""
-        x = np.asarray(samples, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0:
-            raise ValueError(f"metrics need samples of shape (n, 2) with n > 0, got {x.shape}")
+        x = as_samples(samples)
         finite = np.isfinite(x).all(1)
         n = len(x)
         counts = self.histogram(x[finite])
