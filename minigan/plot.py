@@ -125,47 +125,52 @@ def snapshot_grid(snapshots, path, scorer=None):
     plt.close(fig)
 
 
-def seed_summary(summary, path):
-    """Many seeds of one recipe: every seed's hist curve with their median (log scale), and
-    each seed's final hist, tv and coverage with the median and the worst marked."""
+def seed_summary(summary, path, panels=3):
+    """Many seeds of one recipe: every seed's curve of ``summary['curve']`` with their median
+    (log scale), and each seed's final value of the first ``panels`` metrics of
+    ``summary['stats']`` with the median and the worst marked."""
     done = {s: r for s, r in summary["seeds"].items() if r["status"] == "complete"}
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8), width_ratios=[2, 1, 1, 1])
+    keys = list(summary["stats"])[:panels]
+    fig, axes = plt.subplots(1, 1 + len(keys), figsize=(5 + 4 * len(keys), 3.8),
+                             width_ratios=[2] + [1] * len(keys))
+    curve, perfect = summary["curve"], summary["perfect"] or {}
     ax = axes[0]
     for r in done.values():
-        ax.plot(r["turns"], r["hist_curve"], c="tab:blue", alpha=0.3, lw=0.8)
-    if done:
-        lengths = {len(r["turns"]) for r in done.values()}
-        if len(lengths) == 1:
-            first = next(iter(done.values()))
-            ax.plot(first["turns"], np.median([r["hist_curve"] for r in done.values()], 0),
-                    c="k", lw=2, label="median over seeds")
-    ax.axhline(summary["perfect"]["hist"], ls="--", c="gray", lw=1, label="perfect sampler")
-    ax.set_yscale("log")
+        ax.plot(r["turns"], r["curve"], c="tab:blue", alpha=0.3, lw=0.8)
+    if done and len({len(r["turns"]) for r in done.values()}) == 1:
+        first = next(iter(done.values()))
+        ax.plot(first["turns"], np.median([r["curve"] for r in done.values()], 0),
+                c="k", lw=2, label="median over seeds")
+    if curve in perfect:
+        ax.axhline(perfect[curve], ls="--", c="gray", lw=1, label="perfect sampler")
+    if ax.has_data():
+        ax.set_yscale("log")
     ax.set_xlabel("turn")
-    ax.set_title(f"hist over training, {len(done)} seeds ({summary['preset']})")
+    ax.set_title(f"{curve} over training, {len(done)} seeds ({summary['preset']})")
     ax.legend(fontsize=8)
-    for ax, key in zip(axes[1:], ("hist", "tv", "coverage")):
-        seeds = [int(s) for s in done]
-        vals = [r["final"][key] for r in done.values()]
-        ax.scatter(seeds, vals, c="tab:blue", s=18)
-        stat = summary["stats"][key]
-        if stat["median"] is not None:
-            ax.axhline(stat["median"], c="k", lw=1.5, label=f"median {stat['median']:.3g}")
-            ax.axhline(stat["worst"], c="tab:red", lw=1, ls=":",
-                       label=f"worst {stat['worst']:.3g}")
-        ax.axhline(summary["perfect"][key], c="gray", ls="--", lw=1,
-                   label=f"perfect {summary['perfect'][key]:.3g}")
-        failed = [int(s) for s, r in summary["seeds"].items() if r["status"] != "complete"]
-        for s in failed:
-            ax.axvline(s, c="tab:red", alpha=0.4)
-        if key == "hist":
-            ax.set_yscale("log")
-        ax.set_title(f"final {key} per seed" + (f" ({len(failed)} failed)" if failed else ""))
-        ax.set_xlabel("seed")
-        ax.legend(fontsize=7)
+    failed = [int(s) for s, r in summary["seeds"].items() if r["status"] != "complete"]
+    for ax, key in zip(axes[1:], keys):
+        _seed_panel(ax, key, done, summary["stats"][key], perfect.get(key), failed)
     fig.tight_layout()
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
+
+
+def _seed_panel(ax, key, done, stat, perfect, failed):
+    ax.scatter([int(s) for s in done], [r["final"][key] for r in done.values()],
+               c="tab:blue", s=18)
+    if stat["median"] is not None:
+        ax.axhline(stat["median"], c="k", lw=1.5, label=f"median {stat['median']:.3g}")
+        ax.axhline(stat["worst"], c="tab:red", lw=1, ls=":", label=f"worst {stat['worst']:.3g}")
+    if perfect is not None:
+        ax.axhline(perfect, c="gray", ls="--", lw=1, label=f"perfect {perfect:.3g}")
+    for s in failed:
+        ax.axvline(s, c="tab:red", alpha=0.4)
+    if (key in ("hist", "thesis") or key.startswith("kl")) and done:
+        ax.set_yscale("log")
+    ax.set_title(f"final {key} per seed" + (f" ({len(failed)} failed)" if failed else ""))
+    ax.set_xlabel("seed")
+    ax.legend(fontsize=7)
 
 
 def metric_families(families, metric, path, title):

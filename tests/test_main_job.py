@@ -88,7 +88,8 @@ def test_help_lists_the_presets_and_every_default(capsys):
 
 def _built(*flags):
     args, config = ex.parse_args(list(flags))
-    return ex.build(config, args.seed)
+    r = ex.build(config, args.seed)
+    return r.mixture, r.scorer, r.trainer, r.z_eval
 
 
 # each flag, and what the built run must show for it (a flag that were ignored would fail)
@@ -290,7 +291,7 @@ def test_the_workers_flag_sets_the_pool_size(monkeypatch, tmp_path):
     def fake(commands, workers, progress=True):
         seen["workers"] = workers
         return {k: 1 for k in commands}
-    monkeypatch.setattr(ex, "run_processes", fake)
+    monkeypatch.setattr("minigan.experiments.runner.run_processes", fake)
     with pytest.raises(SystemExit):
         ex.main(["--seeds", "0-1", "--workers", "3", "--out", str(tmp_path), "--no-progress"])
     assert seen["workers"] == 3
