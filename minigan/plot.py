@@ -98,6 +98,58 @@ def metric_curves(turns, curves, perfect, path):
     plt.close(fig)
 
 
+def class_samples(samples, components, weights, finals, path, title=""):
+    """Thesis fig. 5.1: each class's generated samples over its own component's contours,
+    one panel per class, with that class's KL and coverage in the title. samples: (K, n, 2);
+    components: K one-component mixtures; finals: K dicts of the class's final metrics."""
+    K = len(samples)
+    rows, cols = (1, K) if K <= 4 else grid_shape(K)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4.3 * rows), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        s = samples[k][np.isfinite(samples[k]).all(1)][:3000]
+        ax.scatter(s[:, 0], s[:, 1], s=2, alpha=0.3, c="tab:blue", linewidths=0)
+        _contours(ax, components[k], colors="tab:red", linewidths=1.1)
+        ax.scatter(*components[k].means.T, marker="+", c="k", s=60)
+        _square(ax, VIEW)
+        ax.set_title(f"class {k} (weight {weights[k]:.2g})\nKL {finals[k]['kl']:.3g}, "
+                     f"coverage {finals[k]['coverage']:.3f}", fontsize=10)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+
+
+def class_curves(turns, curves, perfect, weights, settled, level, path):
+    """Thesis fig. 5.2: each class's histogram metric and KL over training on log plots,
+    with a perfect sampler's values dashed; a dot marks the turn from which a class's KL
+    stays at or below ``level`` (``settled``: {class: turn or None})."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
+    colours = plt.get_cmap("tab10")
+    for k in range(len(weights)):
+        c = colours(k % 10)
+        when = settled[k]
+        label = f"class {k} (weight {weights[k]:.2g}): " + (
+            f"settled at turn {when}" if when is not None else "not settled")
+        axes[0].plot(turns, curves[f"hist_{k}"], c=c, lw=1.3, label=label)
+        axes[0].axhline(perfect[f"hist_{k}"], c=c, ls="--", lw=0.8)
+        axes[1].plot(turns, curves[f"kl_{k}"], c=c, lw=1.3, label=label)
+        if when is not None:
+            axes[1].scatter([when], [curves[f"kl_{k}"][turns.index(when)]], c=[c], s=40,
+                            zorder=3, edgecolors="k")
+    axes[1].axhline(level, c="k", ls=":", lw=1, label=f"settled: KL <= {level}")
+    axes[1].axhline(perfect["kl_0"], c="gray", ls="--", lw=1,
+                    label=f"perfect sampler ~ {perfect['kl_0']:.2g}")
+    for ax, name in zip(axes, ("histogram metric per class (dashed: perfect sampler)",
+                               "KL(generated || true component) per class")):
+        ax.set_yscale("log")
+        ax.set_xlabel("turn")
+        ax.set_title(name, fontsize=10)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+
+
 def grid_shape(n):
     """(rows, cols) with rows * cols == n exactly (no empty panel), as close to twice as
     wide as tall as n allows."""

@@ -15,6 +15,7 @@ rest, the same way for every experiment:
   and resumes the interrupted ones, then summary.json and summary.png.
 """
 import argparse
+import functools
 import json
 import os
 import signal
@@ -131,8 +132,8 @@ class Experiment:
     }
     snapshot_turns = ()
     checkpoint_every = 5000
-    # {metric: max or min}: what summary.json reports the median and the worst of; the first
-    # is the curve that summary.png draws per seed
+    # {metric: max, min or 'farthest' (from the perfect value)}: what summary.json reports
+    # the median and the worst of; the first is the curve that summary.png draws per seed
     summary_metrics = {}
 
     def __init__(self, script):
@@ -408,10 +409,9 @@ class Experiment:
         per_seed = {str(s): _seed_result(f, os.path.join(out, "logs", f"seed-{s}.txt"),
                                          codes.get(s), curve) for s, f in folders.items()}
         done = [r for r in per_seed.values() if r["status"] == "complete"]
-        stats = {k: {"median": float(np.median([r["final"][k] for r in done])) if done else None,
-                     "worst": float(f(r["final"][k] for r in done)) if done else None}
-                 for k, f in self.summary_metrics.items()}
         perfect = next((r["perfect"] for r in done), None)
+        stats = {k: _stats([r["final"][k] for r in done], worst, perfect and perfect[k])
+                 for k, worst in self.summary_metrics.items()}
         return {"preset": config["preset"], "config": json_config(config), "seeds": per_seed,
                 "complete": len(done), "failed": len(per_seed) - len(done), "stats": stats,
                 "perfect": perfect, "curve": curve, "wall_seconds": wall}
@@ -450,6 +450,16 @@ class Experiment:
         if record["status"] == "interrupted":
             raise SystemExit(130)
         return record
+
+
+def _stats(values, worst, perfect):
+    """The median and the worst of ``values``: worst is max, min, or 'farthest' (from the
+    perfect value, either side)."""
+    if not values:
+        return {"median": None, "worst": None}
+    if worst == "farthest":
+        worst = functools.partial(max, key=lambda v: abs(v - perfect))
+    return {"median": float(np.median(values)), "worst": float(worst(values))}
 
 
 def _earlier_run(folder, config, seed):
