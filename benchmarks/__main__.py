@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from benchmarks import mixture_turn, models, op_overhead, spatial
+from benchmarks import conditional_turn, mixture_turn, models, op_overhead, spatial
 from benchmarks.timing import interleaved
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,6 +95,10 @@ def run(quick, repeats=7):
 
     mix = mixture_turn.measure(turns=5 if quick else 500, repeats=repeats)
     row("mixture-GAN turn (MLP 64-32, batch 64)", mix["minigan"], mix["torch"], 0.33)
+    for shape, name in (("robust", "conditional mixture turn (64-32, b256)"),
+                        ("thesis", "conditional mixture turn (1024, b64)")):
+        cond = conditional_turn.measure(shape, turns=3 if quick else 300, repeats=repeats)
+        row(name, cond["minigan"], cond["torch"], 0.5)
     for name, pair, target in (("MLP classifier step (784-2048-10, b100)", models.mlp_pair, 1.0),
                                ("thesis CNN step (b100)", models.cnn_pair, 1.3),
                                ("DCGAN turn 28x28 (b64)", models.dcgan_pair, 1.5)):

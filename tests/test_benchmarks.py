@@ -5,7 +5,7 @@ import json
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import mixture_turn, op_overhead, spatial
+from benchmarks import conditional_turn, mixture_turn, op_overhead, spatial
 
 
 def test_op_overhead_runs():
@@ -26,6 +26,17 @@ def test_mixture_turn_twins_compute_the_same_losses_and_gradients(torch):
         mixture_turn.check_twins(mixture_turn.minigan_runner(real, z), twin)
 
 
+@pytest.mark.parametrize("shape", ["robust", "thesis"])
+def test_conditional_turn_twins_compute_the_same_losses_and_gradients(torch, shape):
+    batches = conditional_turn._batches(3, *conditional_turn.SHAPES[shape][::2])
+    conditional_turn.check_twins(conditional_turn.minigan_runner(shape, *batches),
+                                 conditional_turn._TorchTwin(shape, *batches))   # raises if not
+    wrong = conditional_turn._TorchTwin(shape, *batches)
+    wrong.labels = [(y + 1) % 4 for y in wrong.labels]    # a twin fed other labels is caught
+    with pytest.raises(AssertionError):
+        conditional_turn.check_twins(conditional_turn.minigan_runner(shape, *batches), wrong)
+
+
 def test_spatial_benchmark_checks_its_numbers_against_pytorch(torch, capsys):
     spatial.main(["--quick"])     # _check_same raises if minigan and PyTorch disagree
     assert "max_pool2d" in capsys.readouterr().out
@@ -35,7 +46,7 @@ def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):
     # each model workload first checks minigan against its PyTorch twin (models._compare)
     runner.main(["--quick", "--json", str(tmp_path / "bench.json")])
     saved = json.loads((tmp_path / "bench.json").read_text())
-    assert len(saved["rows"]) == 10 and saved["quick"]
+    assert len(saved["rows"]) == 12 and saved["quick"]
     assert {"cold_cache_s", "warm_cache_s"} <= set(saved["cold_start"])
     assert "DCGAN turn" in capsys.readouterr().out
 
