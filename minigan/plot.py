@@ -104,7 +104,8 @@ def class_samples(samples, components, weights, finals, path, title=""):
     components: K one-component mixtures; finals: K dicts of the class's final metrics."""
     K = len(samples)
     rows, cols = (1, K) if K <= 4 else grid_shape(K)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4.4 * rows), squeeze=False,
+                             layout="constrained")
     for k, ax in enumerate(axes.ravel()):
         s = samples[k][np.isfinite(samples[k]).all(1)][:3000]
         ax.scatter(s[:, 0], s[:, 1], s=2, alpha=0.3, c="tab:blue", linewidths=0)
@@ -114,7 +115,6 @@ def class_samples(samples, components, weights, finals, path, title=""):
         ax.set_title(f"class {k} (weight {weights[k]:.2g})\nKL {finals[k]['kl']:.3g}, "
                      f"coverage {finals[k]['coverage']:.3f}", fontsize=10)
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
 
@@ -218,8 +218,9 @@ def _seed_panel(ax, key, done, stat, perfect, failed):
         ax.axhline(perfect, c="gray", ls="--", lw=1, label=f"perfect {perfect:.3g}")
     for s in failed:
         ax.axvline(s, c="tab:red", alpha=0.4)
-    if (key in ("hist", "thesis") or key.startswith("kl")) and done:
-        ax.set_yscale("log")
+    values = [r["final"][key] for r in done.values()]
+    if values and min(values) > 0 and max(values) > 10 * min(values):
+        ax.set_yscale("log")          # values over decades (a collapsed seed among good ones)
     ax.set_title(f"final {key} per seed" + (f" ({len(failed)} failed)" if failed else ""))
     ax.set_xlabel("seed")
     ax.legend(fontsize=7)
