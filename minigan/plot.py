@@ -226,19 +226,32 @@ def _seed_panel(ax, key, done, stat, perfect, failed):
     ax.legend(fontsize=7)
 
 
-def metric_families(families, metric, path, title):
-    """A sweep: one curve per setting on one plot (thesis figs. 4.6-4.11).
-    families: {label: (turns, values)}."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, (turns, values) in families.items():
-        ax.plot(turns, values, label=str(label))
-    ax.set_yscale("log")
-    ax.set_xlabel("turn")
-    ax.set_ylabel(metric)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+def sweep_families(name, figure, path, perfect=1.0):
+    """A thesis sweep figure (4.6-4.11): per panel, one curve per setting of the final
+    generator's hist over training (median over seeds, interquartile band), log scale.
+    figure: a ``minigan.sweep.summarise`` entry."""
+    panels = figure["panels"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.3), squeeze=False)
+    colours = plt.get_cmap("viridis")
+    for ax, (panel, rows) in zip(axes[0], panels.items()):
+        for i, (label, st) in enumerate(rows.items()):
+            c = colours(i / max(len(rows) - 1, 1) * 0.9)
+            curve = st["curve"]
+            shown = f"{label}: median {st['median_hist']:.3g}" + (
+                f", {st['diverged']} diverged" if st["diverged"] else "")
+            ax.plot(curve["turns"], curve["median"], c=c, lw=1.6, label=shown)
+            ax.fill_between(curve["turns"], curve["q25"], curve["q75"], color=c, alpha=0.2,
+                            lw=0)
+        ax.axhline(perfect, c="gray", ls="--", lw=1, label="perfect sampler")
+        ax.set_yscale("log")
+        ax.set_xlabel("turn")
+        ax.set_ylabel("hist (normalised histogram distance)")
+        ax.set_title(panel, fontsize=10)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"fig {name}: {figure['title']} (median over seeds, quartile band)",
+                 fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
 
 

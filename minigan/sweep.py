@@ -1,0 +1,459 @@
+"""The thesis's sweeps (figs 4.6-4.11) over many seeds, on a process pool or a Dask cluster.
+
+A sweep is a list of named settings x seeds. Each (setting, seed) is one task: the main job's
+GAN (``minigan.experiments.mixture``) trained from the thesis's recipe with the setting's
+changes, returning its metric curves and final metrics. A task's numbers depend only on its
+settings and seed (each runs on one thread, from its own seeded generators), so a process
+pool, a Dask cluster and a single process give the same numbers, in any order.
+
+Every result is written as soon as it arrives, as one JSON file per task (named by a hash of
+its settings and seed, written atomically, with a checksum of its content): a killed sweep or
+a lost worker costs only the unfinished tasks, a rerun skips the finished ones, and a damaged
+file is found and its task run again. Tasks shared by several figures (the thesis's recipe
+itself appears in four) run once.
+"""
+import hashlib
+import json
+import os
+import socket
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+
+import numpy as np
+from tqdm import tqdm
+
+from minigan.backend.threads import single_threaded
+from minigan.experiments.mixture import PRESETS, MixtureGAN
+from minigan.runs import Diverged, UserError
+from minigan.serialization import _json_safe, save_json
+
+CURVES = ("hist", "tv", "coverage")
+CONVERGED_HIST = 10.0     # a seed has converged if it ends finite with hist at most this
+BASE = dict(PRESETS["thesis"], preset="thesis", mixture="thesis", eval_every=500)
+
+
+class Figure:
+    """One thesis figure: ``families`` {panel title: {setting label: changes to BASE}},
+    trained ``steps`` turns; ``finding`` is what the thesis concluded and ``verdict`` judges
+    it from the medians ({panel: {label: {median hist, converged fraction, ...}}}) as
+    (agrees | disagrees | mixed | -, reason)."""
+
+    def __init__(self, name, title, steps, families, finding, verdict):
+        self.name, self.title, self.steps = name, title, steps
+        self.families, self.finding, self.verdict = families, finding, verdict
+
+    def settings(self):
+        """[(panel, label, config)] in order."""
+        return [(panel, label, dict(BASE, steps=self.steps, **changes))
+                for panel, family in self.families.items()
+                for label, changes in family.items()]
+
+
+def _ordered(stats, key="median_hist"):
+    return [s[key] for s in stats.values()]
+
+
+def _k_verdict(stats):
+    med = {k: s["median_hist"] for k, s in stats["D steps per turn"].items()}
+    best = min(med, key=med.get)
+    if best == "2":
+        return "agrees", "k = 2 has the lowest median hist"
+    if med["2"] < med["1"]:
+        return "mixed", f"k = 2 beats k = 1, but k = {best} is best"
+    return "disagrees", f"k = 2 is no better than k = 1; k = {best} is best"
+
+
+def _g_verdict(stats):
+    s = stats["G steps per turn"]
+    worse = [s[g]["median_hist"] >= s["1"]["median_hist"] for g in ("2", "5", "10")]
+    if all(worse) and s["10"]["converged"] <= s["1"]["converged"]:
+        return "agrees", "every g > 1 ends worse than g = 1"
+    if worse[-1]:
+        return "mixed", "g = 10 ends worse than g = 1, but not every g > 1 does"
+    return "disagrees", "g = 10 ends no worse than g = 1"
+
+
+def _lr_batch_verdict(stats):
+    lr, batch = stats["learning rate"], stats["batch size"]
+    low = min(lr["2e-4"]["median_hist"], lr["1e-3"]["median_hist"])
+    high = min(lr["5e-3"]["median_hist"], lr["1e-2"]["median_hist"])
+    spread = max(_ordered(batch)) / min(_ordered(batch))
+    high_worse = high > 2 * low
+    little = spread < 2
+    if high_worse and little:
+        return "agrees", f"rates >= 5e-3 end > 2x worse; batch medians within {spread:.1f}x"
+    if high_worse or little:
+        part = "the learning-rate part holds" if high_worse else "the batch part holds"
+        return "mixed", f"{part} (batch medians span {spread:.1f}x)"
+    return "disagrees", f"high rates are not > 2x worse; batch medians span {spread:.1f}x"
+
+
+def _size_verdict(stats):
+    width, depth = stats["width (one hidden layer)"], stats["depth"]
+    w = _ordered(width)
+    wider_helps = w[-1] < w[0]
+    deep = depth["8x64"]
+    deeper_hurts = deep["median_hist"] > depth["64"]["median_hist"] or deep["converged"] < 1
+    if wider_helps and deeper_hurts:
+        return "agrees", "2048 units end better than 16, and 8x64 ends worse than 64"
+    if wider_helps or deeper_hurts:
+        return "mixed", ("wider helps" if wider_helps else "deeper hurts") + ", the other not"
+    return "disagrees", "neither wider helps nor deeper hurts"
+
+
+def _capacity_verdict(stats):
+    s = stats["capacity"]
+    equal, weak_d = s["G 64,32 x D 64,32"]["median_hist"], s["G 64,32 x D 64"]["median_hist"]
+    if weak_d > 2 * equal:
+        return "agrees", f"a weaker D ends {weak_d / equal:.1f}x worse than equal nets"
+    if weak_d > equal:
+        return "mixed", f"a weaker D ends worse, but only {weak_d / equal:.2f}x"
+    return "disagrees", "a weaker D ends no worse than equal nets"
+
+
+def _no_verdict(stats):
+    return "-", "the thesis states no finding for this figure"
+
+
+def _nets(g, d):
+    return dict(g_hidden=g, d_hidden=d)
+
+
+FIGURES = {f.name: f for f in (
+    Figure("4.6", "D steps per turn", 30000,
+           {"D steps per turn": {str(k): dict(d_steps=k) for k in (1, 2, 5, 10, 100)}},
+           "more D steps converge; 2 looked best", _k_verdict),
+    Figure("4.7", "G steps per turn", 30000,
+           {"G steps per turn": {str(g): dict(g_steps=g) for g in (1, 2, 5, 10)}},
+           "more G steps per turn are unstable as they grow", _g_verdict),
+    Figure("4.8", "k D and k G steps per turn", 30000,
+           {"k x k": {str(k): dict(d_steps=k, g_steps=k) for k in (1, 2, 5)}},
+           "(none stated)", _no_verdict),
+    Figure("4.9", "learning rate and batch size", 10000,
+           {"learning rate": {t: dict(lr=float(t)) for t in ("2e-4", "1e-3", "5e-3", "1e-2")},
+            "batch size": {str(b): dict(batch_size=b) for b in (16, 64, 128, 512)}},
+           "high learning rates break convergence; batch size matters little",
+           _lr_batch_verdict),
+    Figure("4.10", "width and depth", 20000,
+           {"width (one hidden layer)": {str(w): _nets((w,), (w,)) for w in (16, 64, 512, 2048)},
+            "depth": {"64": _nets((64,), (64,)), "64,32": _nets((64, 32), (64, 32)),
+                      "64,32,16": _nets((64, 32, 16), (64, 32, 16)),
+                      "8x64": _nets((64,) * 8, (64,) * 8)}},
+           "wider helps, deeper hurts (8x64 diverged)", _size_verdict),
+    Figure("4.11", "unequal capacity", 30000,
+           {"capacity": {"G 64,32 x D 64,32": _nets((64, 32), (64, 32)),
+                         "G 64,32 x D 64": _nets((64, 32), (64,)),
+                         "G 64 x D 64,32": _nets((64,), (64, 32))}},
+           "D weaker than G is much harder", _capacity_verdict),
+)}
+
+
+def quick(figure):
+    """A small version of ``figure`` for CI: each family's first and last settings, 200 turns."""
+    families = {p: dict([next(iter(f.items())), list(f.items())[-1]])
+                for p, f in figure.families.items()}
+    return Figure(figure.name, figure.title, 200, families, figure.finding,
+                  lambda stats: ("-", "a --quick run checks the machinery; it judges nothing"))
+
+
+# --- one task --------------------------------------------------------------------------------
+
+def task_key(config, seed):
+    """The task's file name: a hash of its settings and seed (shared tasks share it)."""
+    text = json.dumps({"config": _jsonable(config), "seed": seed}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _jsonable(config):
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def run_task(config, seed):
+    """Train the main job's GAN with ``config`` from ``seed``; its curves and final metrics.
+    A non-finite loss ends the task early with status 'diverged' (its curves so far kept)."""
+    start = time.time()
+    run = MixtureGAN(__file__).build(config, seed)
+    trainer, turns, curves = run.trainer, [], {k: [] for k in CURVES}
+
+    def record():
+        _, m = run.evaluate()
+        turns.append(trainer.turns)
+        for k in CURVES:
+            curves[k].append(m[k])
+
+    status = "complete"
+    with single_threaded():
+        record()
+        while trainer.turns < config["steps"]:
+            try:
+                trainer.turn()
+            except Diverged:
+                status = "diverged"
+                break
+            if trainer.turns % config["eval_every"] == 0:
+                record()
+        if turns[-1] != trainer.turns:
+            record()
+    return {"task": {"config": _jsonable(config), "seed": seed}, "status": status,
+            "turns": turns, "curves": curves, "final": {k: v[-1] for k, v in curves.items()},
+            "timing": {"start": start, "end": time.time(),
+                       "worker": f"{socket.gethostname()}:{os.getpid()}"}}
+
+
+def _checksum(record):
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def save_result(folder, key, record):
+    """Write a task's result, with the checksum of exactly what is written."""
+    found = []
+    record = _json_safe(record, found)
+    if found:
+        record["non_finite_as_null"] = True
+    record["checksum"] = _checksum(record)
+    save_json(record, os.path.join(folder, f"{key}.json"))
+
+
+def load_result(folder, key, config, seed):
+    """The stored result of this task, or None if absent; 'damaged' if the file is there but
+    unreadable, fails its checksum, or holds another task."""
+    path = os.path.join(folder, f"{key}.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            record = json.load(f)
+        ok = (record.get("checksum") == _checksum(record) and record["task"] ==
+              json.loads(json.dumps({"config": _jsonable(config), "seed": seed})))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        ok = False
+    return record if ok else "damaged"
+
+
+# --- executors -------------------------------------------------------------------------------
+
+class Serial:
+    """Every task in this process, one after another."""
+
+    name = "one process"
+
+    def run(self, tasks, done):
+        for key, (config, seed) in tasks.items():
+            done(key, run_task(config, seed))
+
+    def close(self):
+        pass
+
+
+class Pool:
+    """A pool of ``workers`` processes on this machine. A worker that dies (killed, out of
+    memory) breaks the pool: the tasks it had not finished are sent again to a fresh pool, up
+    to ``restarts`` times; results already in are kept."""
+
+    def __init__(self, workers, restarts=3):
+        self.workers, self.restarts = workers, restarts
+        self.name = f"a pool of {workers} processes"
+
+    def run(self, tasks, done):
+        left, restarts = dict(tasks), 0
+        while left:
+            with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn")) as pool:
+                futures = {pool.submit(run_task, c, s): k for k, (c, s) in left.items()}
+                try:
+                    for future in as_completed(futures):
+                        key = futures[future]
+                        done(key, future.result())
+                        del left[key]
+                except BrokenProcessPool:
+                    restarts += 1
+                    if restarts > self.restarts:
+                        raise RuntimeError(f"the process pool broke {restarts} times; "
+                                           f"{len(left)} tasks left undone") from None
+                    print(f"a worker process died; rerunning its {len(left)} unfinished "
+                          "tasks in a fresh pool", flush=True)
+
+    def close(self):
+        pass
+
+
+class DaskCluster:
+    """Dask's distributed scheduler: ``address`` (tcp://HOST:PORT of a running scheduler) or
+    a LocalCluster of ``local_workers`` processes started here. Dask reruns the tasks of a
+    worker it loses; each result is written here, on the client, as it arrives."""
+
+    def __init__(self, address=None, local_workers=None, connect_timeout=5):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UserError("Dask is not installed: pip install -e '.[cluster]'") from None
+        self.cluster = None
+        if address is None:
+            self.cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=":0")
+            address = self.cluster
+        try:
+            self.client = Client(address, timeout=connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise UserError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
+        n = len(self.client.scheduler_info()["workers"])
+        self.name = f"Dask ({n} workers; dashboard {self.client.dashboard_link})"
+
+    def run(self, tasks, done):
+        from distributed import as_completed as dask_completed
+        futures = {self.client.submit(run_task, c, s, key=f"task-{k}", pure=False,
+                                      retries=2): k for k, (c, s) in tasks.items()}
+        for future, record in dask_completed(futures, with_results=True):
+            done(futures[future], record)
+
+    def close(self):
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+# --- a sweep ---------------------------------------------------------------------------------
+
+def plan(figures, seeds):
+    """{task key: (config, seed)} for ``figures`` x ``seeds`` (shared tasks once), and
+    {figure: [(panel, label, {seed: key})]}."""
+    if not figures:
+        raise UserError("the sweep is empty: no figure given")
+    if not seeds:
+        raise UserError("the sweep needs at least one seed")
+    tasks, layout = {}, {}
+    for fig in figures:
+        rows = []
+        for panel, label, config in fig.settings():
+            keys = {}
+            for s in seeds:
+                key = task_key(config, s)
+                tasks[key] = (config, s)
+                keys[s] = key
+            rows.append((panel, label, keys))
+        if not rows:
+            raise UserError(f"figure {fig.name}: its grid of settings is empty")
+        layout[fig.name] = rows
+    return tasks, layout
+
+
+def run_sweep(figures, seeds, out, executor, progress=True):
+    """Run every task of ``figures`` x ``seeds`` not already stored under OUT/tasks with
+    ``executor``; returns {task key: result}."""
+    tasks, _ = plan(figures, seeds)
+    folder = os.path.join(out, "tasks")
+    os.makedirs(folder, exist_ok=True)
+    results, todo, damaged = {}, {}, 0
+    for key, (config, seed) in tasks.items():
+        stored = load_result(folder, key, config, seed)
+        if isinstance(stored, dict):
+            results[key] = stored
+        else:
+            damaged += stored == "damaged"
+            todo[key] = (config, seed)
+    if results or damaged:
+        print(f"{len(results)} of {len(tasks)} tasks already done"
+              + (f"; {damaged} damaged task files will be run again" if damaged else ""))
+    bar = tqdm(total=len(tasks), initial=len(results), disable=not progress, unit="task")
+
+    def done(key, record):
+        save_result(folder, key, record)
+        results[key] = record
+        bar.update(1)
+        bar.set_postfix(done=len(results), left=len(tasks) - len(results))
+
+    if todo:
+        print(f"running {len(todo)} tasks on {executor.name}", flush=True)
+    try:
+        executor.run(todo, done)
+    finally:
+        bar.close()
+    return results
+
+
+# --- what the sweep shows --------------------------------------------------------------------
+
+def _final(record):
+    """A seed's final (hist, tv, coverage); a diverged seed counts as the worst possible."""
+    if record["status"] != "complete":
+        return {"hist": float("inf"), "tv": 1.0, "coverage": 0.0}
+    return record["final"]
+
+
+def setting_stats(records):
+    """Median and worst over seeds of the final metrics, the share of seeds that converged
+    (ended without diverging, hist <= CONVERGED_HIST), and the median curve with its
+    interquartile band (a diverged seed's curve stops where it did)."""
+    finals = [_final(r) for r in records]
+    out = {"seeds": len(records),
+           "diverged": sum(r["status"] != "complete" for r in records),
+           "converged": float(np.mean([f["hist"] <= CONVERGED_HIST for f in finals]))}
+    for k, worst in (("hist", max), ("tv", max), ("coverage", min)):
+        values = [f[k] for f in finals]
+        out[f"median_{k}"] = float(np.median(values))
+        out[f"worst_{k}"] = float(worst(values))
+    turns = max((r["turns"] for r in records), key=len)
+    grid = np.full((len(records), len(turns)), np.nan)
+    for i, r in enumerate(records):
+        grid[i, :len(r["curves"]["hist"])] = r["curves"]["hist"]
+    with np.errstate(all="ignore"):
+        q25, q50, q75 = np.nanpercentile(grid, [25, 50, 75], axis=0)
+    out["curve"] = {"turns": turns, "median": q50.tolist(), "q25": q25.tolist(),
+                    "q75": q75.tolist()}
+    return out
+
+
+def summarise(figures, seeds, results):
+    """{figure: {"panels": {panel: {label: stats}}, "verdict": (word, reason)}}."""
+    _, layout = plan(figures, seeds)
+    out = {}
+    for fig in figures:
+        panels = {}
+        for panel, label, keys in layout[fig.name]:
+            panels.setdefault(panel, {})[label] = setting_stats(
+                [results[keys[s]] for s in seeds])
+        out[fig.name] = {"title": fig.title, "steps": fig.steps, "finding": fig.finding,
+                         "panels": panels, "verdict": fig.verdict(panels)}
+    return out
+
+
+def overhead(results):
+    """Scheduling overhead: per worker process, the idle gaps between one task's end and its
+    next task's start, against the tasks' own time (medians, seconds)."""
+    by_worker = {}
+    for r in results:
+        by_worker.setdefault(r["timing"]["worker"], []).append(r["timing"])
+    gaps = [b["start"] - a["end"] for times in by_worker.values()
+            for a, b in zip(sorted(times, key=lambda t: t["start"]),
+                            sorted(times, key=lambda t: t["start"])[1:])]
+    task = [t["end"] - t["start"] for r in results for t in [r["timing"]]]
+    med_gap = float(np.median(gaps)) if gaps else None
+    return {"median_gap_s": med_gap, "median_task_s": float(np.median(task)),
+            "gap_fraction": med_gap / float(np.median(task)) if gaps else None}
+
+
+def report(summary, seeds, header):
+    """sweeps.md: per figure its plot, a table (setting -> median and worst final hist, tv,
+    coverage; converged seeds) and the thesis's finding beside what the medians show."""
+    lines = ["# The thesis's sweeps (figs 4.6-4.11), over seeds", "", *header, "",
+             f"Seeds {seeds[0]}-{seeds[-1]} of each setting. *Converged*: the run ended "
+             f"without a non-finite loss and with hist <= {CONVERGED_HIST:g} (a perfect "
+             "sampler scores about 1.0); a diverged seed counts as hist inf, tv 1, coverage "
+             "0. Curves: the median over seeds, the band between the quartiles.", ""]
+    for name, fig in summary.items():
+        word, why = fig["verdict"]
+        lines += [f"## Fig {name}: {fig['title']} ({fig['steps']:,} turns)", "",
+                  f"![fig {name}](fig-{name}.png)", "",
+                  "| setting | hist median | hist worst | tv median / worst | "
+                  "coverage median / worst | converged |", "|---|---|---|---|---|---|"]
+        for panel, rows in fig["panels"].items():
+            for label, st in rows.items():
+                lines.append(
+                    f"| {panel}: {label} | {st['median_hist']:.3g} | {st['worst_hist']:.3g} | "
+                    f"{st['median_tv']:.3f} / {st['worst_tv']:.3f} | "
+                    f"{st['median_coverage']:.3f} / {st['worst_coverage']:.3f} | "
+                    f"{round(st['converged'] * st['seeds'])} of {st['seeds']} |")
+        lines += ["", f"Thesis: {fig['finding']}. Here: **{word}** ({why}).", ""]
+    return "\n".join(lines)
