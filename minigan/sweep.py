@@ -260,20 +260,25 @@ class Pool:
     def run(self, tasks, done):
         left, restarts = dict(tasks), 0
         while left:
+            broken = False
             with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn")) as pool:
+                self.executor = pool                     # (for tests: its processes)
                 futures = {pool.submit(run_task, c, s): k for k, (c, s) in left.items()}
-                try:
-                    for future in as_completed(futures):
-                        key = futures[future]
-                        done(key, future.result())
-                        del left[key]
-                except BrokenProcessPool:
-                    restarts += 1
-                    if restarts > self.restarts:
-                        raise RuntimeError(f"the process pool broke {restarts} times; "
-                                           f"{len(left)} tasks left undone") from None
-                    print(f"a worker process died; rerunning its {len(left)} unfinished "
-                          "tasks in a fresh pool", flush=True)
+                for future in as_completed(futures):     # keeps every result that came in
+                    try:
+                        record = future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    done(futures[future], record)
+                    del left[futures[future]]
+            if broken:
+                restarts += 1
+                if restarts > self.restarts:
+                    raise RuntimeError(f"the process pool broke {restarts} times; "
+                                       f"{len(left)} tasks left undone")
+                print(f"a worker process died; running its pool's {len(left)} unfinished "
+                      "tasks in a fresh pool", flush=True)
 
     def close(self):
         pass
