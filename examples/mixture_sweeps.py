@@ -110,9 +110,20 @@ def main(argv=None):
     executor = make_executor(args)          # connects (or fails) before any work
     try:
         print(f"executor: {executor.name}")
-        results = run_sweep(figures, seeds, args.out, executor, progress=not args.no_progress)
+        results, failed = run_sweep(figures, seeds, args.out, executor,
+                                    progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"interrupted: every finished task is kept in {args.out}/tasks; the same "
+              "command again runs only the rest", file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
         executor.close()
+    if failed:
+        for error in failed.values():
+            print(f"FAILED {error}", file=sys.stderr)
+        print(f"{len(failed)} tasks failed ({len(results)} done and kept); no report "
+              "written: the same command again retries them", file=sys.stderr)
+        raise SystemExit(1)
     wall = time.perf_counter() - start
     summary = summarise(figures, seeds, results)
     timing = overhead(list(results.values()))

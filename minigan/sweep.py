@@ -240,9 +240,14 @@ class Serial:
 
     name = "one process"
 
-    def run(self, tasks, done):
+    def run(self, tasks, done, fail):
         for key, (config, seed) in tasks.items():
-            done(key, run_task(config, seed))
+            try:
+                record = run_task(config, seed)
+            except Exception as exc:              # a bug in one task: report it, go on
+                fail(key, exc)
+                continue
+            done(key, record)
 
     def close(self):
         pass
@@ -257,7 +262,7 @@ class Pool:
         self.workers, self.restarts = workers, restarts
         self.name = f"a pool of {workers} processes"
 
-    def run(self, tasks, done):
+    def run(self, tasks, done, fail):
         left, restarts = dict(tasks), 0
         while left:
             broken = False
@@ -265,13 +270,17 @@ class Pool:
                 self.executor = pool                     # (for tests: its processes)
                 futures = {pool.submit(run_task, c, s): k for k, (c, s) in left.items()}
                 for future in as_completed(futures):     # keeps every result that came in
+                    key = futures[future]
                     try:
                         record = future.result()
                     except BrokenProcessPool:
                         broken = True
                         continue
-                    done(futures[future], record)
-                    del left[futures[future]]
+                    except Exception as exc:
+                        fail(key, exc)
+                    else:
+                        done(key, record)
+                    del left[key]
             if broken:
                 restarts += 1
                 if restarts > self.restarts:
@@ -306,12 +315,15 @@ class DaskCluster:
         n = len(self.client.scheduler_info()["workers"])
         self.name = f"Dask ({n} workers; dashboard {self.client.dashboard_link})"
 
-    def run(self, tasks, done):
+    def run(self, tasks, done, fail):
         from distributed import as_completed as dask_completed
         futures = {self.client.submit(run_task, c, s, key=f"task-{k}", pure=False,
                                       retries=2): k for k, (c, s) in tasks.items()}
-        for future, record in dask_completed(futures, with_results=True):
-            done(futures[future], record)
+        for future, out in dask_completed(futures, with_results=True, raise_errors=False):
+            if future.status == "error":
+                fail(futures[future], out)
+            else:
+                done(futures[future], out)
 
     def close(self):
         self.client.close()
@@ -346,11 +358,11 @@ def plan(figures, seeds):
 
 def run_sweep(figures, seeds, out, executor, progress=True):
     """Run every task of ``figures`` x ``seeds`` not already stored under OUT/tasks with
-    ``executor``; returns {task key: result}."""
+    ``executor``; returns ({task key: result}, {task key: error of a task that failed})."""
     tasks, _ = plan(figures, seeds)
     folder = os.path.join(out, "tasks")
     os.makedirs(folder, exist_ok=True)
-    results, todo, damaged = {}, {}, 0
+    results, failed, todo, damaged = {}, {}, {}, 0
     for key, (config, seed) in tasks.items():
         stored = load_result(folder, key, config, seed)
         if isinstance(stored, dict):
@@ -363,19 +375,35 @@ def run_sweep(figures, seeds, out, executor, progress=True):
               + (f"; {damaged} damaged task files will be run again" if damaged else ""))
     bar = tqdm(total=len(tasks), initial=len(results), disable=not progress, unit="task")
 
+    def count():
+        bar.set_postfix(done=len(results), failed=len(failed),
+                        left=len(tasks) - len(results) - len(failed))
+
     def done(key, record):
         save_result(folder, key, record)
         results[key] = record
         bar.update(1)
-        bar.set_postfix(done=len(results), left=len(tasks) - len(results))
+        count()
+
+    def fail(key, exc):
+        config, seed = tasks[key]
+        failed[key] = f"seed {seed}, {_changes(config)}: {type(exc).__name__}: {exc}"
+        bar.update(1)
+        count()
 
     if todo:
         print(f"running {len(todo)} tasks on {executor.name}", flush=True)
     try:
-        executor.run(todo, done)
+        executor.run(todo, done, fail)
     finally:
         bar.close()
-    return results
+    return results, failed
+
+
+def _changes(config):
+    """How a task's settings differ from the thesis's recipe, for messages."""
+    diff = {k: v for k, v in config.items() if BASE.get(k) != v}
+    return ", ".join(f"{k}={v}" for k, v in diff.items()) or "the thesis's recipe"
 
 
 # --- what the sweep shows --------------------------------------------------------------------

@@ -32,11 +32,11 @@ def _numbers(results):
 def test_one_process_a_pool_and_dask_give_bit_identical_results(tmp_path):
     pytest.importorskip("distributed")
     fig, seeds = _mini(), [0]
-    serial = run_sweep([fig], seeds, tmp_path / "serial", Serial(), progress=False)
-    pool = run_sweep([fig], seeds, tmp_path / "pool", Pool(2), progress=False)
+    serial, _ = run_sweep([fig], seeds, tmp_path / "serial", Serial(), progress=False)
+    pool, _ = run_sweep([fig], seeds, tmp_path / "pool", Pool(2), progress=False)
     dask = sweep.DaskCluster(local_workers=2)
     try:
-        on_dask = run_sweep([fig], seeds, tmp_path / "dask", dask, progress=False)
+        on_dask, _ = run_sweep([fig], seeds, tmp_path / "dask", dask, progress=False)
     finally:
         dask.close()
     assert len(serial) == 3
@@ -47,21 +47,21 @@ def test_one_process_a_pool_and_dask_give_bit_identical_results(tmp_path):
 
 def test_a_rerun_of_a_finished_sweep_runs_nothing(tmp_path):
     fig = _mini(n=2)
-    first = run_sweep([fig], [0, 1], tmp_path, Serial(), progress=False)
+    first, _ = run_sweep([fig], [0, 1], tmp_path, Serial(), progress=False)
 
     class Refuses:
         name = "nothing"
 
-        def run(self, tasks, done):
+        def run(self, tasks, done, fail):
             assert tasks == {}, f"{len(tasks)} tasks would run again"
-    again = run_sweep([fig], [0, 1], tmp_path, Refuses(), progress=False)
+    again, _ = run_sweep([fig], [0, 1], tmp_path, Refuses(), progress=False)
     assert _numbers(again) == _numbers(first)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "edit_a_number", "other_task", "not_json"])
 def test_a_damaged_task_file_is_found_and_its_task_run_again(tmp_path, damage, capsys):
     fig = _mini(n=2)
-    first = run_sweep([fig], [0], tmp_path, Serial(), progress=False)
+    first, _ = run_sweep([fig], [0], tmp_path, Serial(), progress=False)
     key = sorted(first)[0]
     path = tmp_path / "tasks" / f"{key}.json"
     text = path.read_text()
@@ -72,10 +72,10 @@ def test_a_damaged_task_file_is_found_and_its_task_run_again(tmp_path, damage, c
     seen = {}
 
     class Records(Serial):
-        def run(self, tasks, done):
+        def run(self, tasks, done, fail):
             seen.update(tasks)
-            super().run(tasks, done)
-    again = run_sweep([fig], [0], tmp_path, Records(), progress=False)
+            super().run(tasks, done, fail)
+    again, _ = run_sweep([fig], [0], tmp_path, Records(), progress=False)
     assert list(seen) == [key]
     assert "1 damaged task files will be run again" in capsys.readouterr().out
     assert _numbers(again) == _numbers(first)
@@ -90,8 +90,9 @@ def test_a_worker_killed_mid_sweep_loses_no_finished_result(tmp_path, capsys):
     def kill_one_worker():
         deadline = time.time() + 120
         while time.time() < deadline:
-            if folder.exists() and any(folder.glob("*.json")):
-                killed["kept"] = {p.name: p.read_bytes() for p in folder.glob("*.json")}
+            written = [p for p in folder.glob("[!.]*.json")] if folder.exists() else []
+            if written:                    # (not the writer's hidden temporary files)
+                killed["kept"] = {p.name: p.read_bytes() for p in written}
                 pid = next(iter(pool.executor._processes))
                 os.kill(pid, signal.SIGTERM)
                 killed["pid"] = pid
@@ -99,14 +100,51 @@ def test_a_worker_killed_mid_sweep_loses_no_finished_result(tmp_path, capsys):
             time.sleep(0.01)
     thread = threading.Thread(target=kill_one_worker)
     thread.start()
-    results = run_sweep([fig], [0], tmp_path, pool, progress=False)
+    results, failed = run_sweep([fig], [0], tmp_path, pool, progress=False)
     thread.join()
+    assert failed == {}
     assert "pid" in killed and len(results) == 6
     for name, content in killed["kept"].items():        # finished results untouched
         assert (folder / name).read_bytes() == content
     assert "a worker process died" in capsys.readouterr().out
-    reference = run_sweep([fig], [0], tmp_path / "ref", Serial(), progress=False)
+    reference, _ = run_sweep([fig], [0], tmp_path / "ref", Serial(), progress=False)
     assert _numbers(results) == _numbers(reference)
+
+
+def _with_a_broken_setting():
+    """Three settings, one of which fails inside the task (an unknown latent)."""
+    fig = _mini(n=2)
+    fig.families["lr"]["broken"] = dict(TINY, latent="bogus")
+    return fig
+
+
+@pytest.mark.parametrize("executor", ["serial", "pool", "dask"])
+def test_a_task_that_fails_is_reported_and_the_others_finish(tmp_path, executor):
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    runner = {"serial": Serial, "pool": lambda: Pool(2),
+              "dask": lambda: sweep.DaskCluster(local_workers=2)}[executor]()
+    try:
+        results, failed = run_sweep([_with_a_broken_setting()], [0], tmp_path, runner,
+                                    progress=False)
+    finally:
+        runner.close()
+    assert len(results) == 2 and len(failed) == 1
+    (message,) = failed.values()
+    assert "latent=bogus" in message and "ValueError" in message
+    assert len(list((tmp_path / "tasks").glob("[!.]*.json"))) == 2
+
+
+def test_the_example_exits_1_naming_failed_tasks_and_writes_no_report(tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.setattr(ex, "quick", lambda f: _with_a_broken_setting())
+    with pytest.raises(SystemExit) as exc:
+        ex.main(["--figure", "4.6", "--quick", "--seeds", "1", "--workers", "1",
+                 "--out", str(tmp_path), "--no-progress"])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "FAILED seed 0" in err and "1 tasks failed (2 done and kept)" in err
+    assert not (tmp_path / "sweeps.md").exists()
 
 
 def test_tasks_shared_by_figures_run_once():
