@@ -103,13 +103,15 @@ def cnn_pair(batch=100, seed=0):
                             lambda m: torch.optim.Adam(m.parameters(), lr=1e-3))
 
 
-def _torch_dcgan(torch):
+def _torch_dcgan(torch, extra=0):
+    """The thesis's DCGAN in PyTorch; ``extra`` label inputs for the conditional pair."""
     nn = torch.nn
-    G = nn.Sequential(nn.Linear(100, 128 * 49), nn.BatchNorm1d(128 * 49), nn.ReLU(),
+    G = nn.Sequential(nn.Linear(100 + extra, 128 * 49), nn.BatchNorm1d(128 * 49), nn.ReLU(),
                       nn.Unflatten(1, (128, 7, 7)),
                       nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64),
-                      nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh())
-    D = nn.Sequential(nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                      nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
+                      nn.BatchNorm2d(32), nn.ReLU(), nn.Conv2d(32, 1, 3, padding=1), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1 + extra, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
                       nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64),
                       nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 3, stride=2, padding=1),
                       nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(),

@@ -1,5 +1,18 @@
-"""A DCGAN for 28x28 images (Radford et al. 2016, as the thesis's 4.2.2 uses it)."""
+"""The thesis's DCGAN for 28x28 images (Radford et al. 2016; thesis 4.2.2) and its conditional
+version (thesis 5.1.2).
+
+G: z -> a fully connected layer to 128 x 7 x 7 -> transposed convolutions up to 64 channels at
+14 x 14 and 32 at 28 x 28 (each with batch norm and ReLU) -> a 3 x 3 convolution to the image's
+channels, tanh. D: strided convolutions to 32 channels at 14 x 14, 64 at 7 x 7 and 128 at
+4 x 4 (LeakyReLU 0.2; batch norm on the second and third) -> a linear logit. The conditional
+pair gets the label one-hot: concatenated to z for G, and as constant feature maps (one per
+class) stacked on D's input image.
+"""
+import numpy as np
+
+from minigan import functional as F
 from minigan import nn
+from minigan.core import Tensor, as_tensor, no_grad
 
 
 class Reshape(nn.Module):
@@ -12,22 +25,70 @@ class Reshape(nn.Module):
 
 
 def dcgan_generator(latent_dim=100, channels=1, width=128):
-    """z (N, latent_dim) -> image (N, channels, 28, 28) in [-1, 1]: linear to width x 7 x 7,
-    transposed convolutions 7 -> 14 -> 28 with batch norm and ReLU, tanh at the end."""
+    """z (N, latent_dim) -> image (N, channels, 28, 28) in [-1, 1]."""
     return nn.Sequential(
         nn.Linear(latent_dim, width * 7 * 7), nn.BatchNorm1d(width * 7 * 7), nn.ReLU(),
         Reshape(width, 7, 7),
         nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1),
         nn.BatchNorm2d(width // 2), nn.ReLU(),
-        nn.ConvTranspose2d(width // 2, channels, 4, stride=2, padding=1), nn.Tanh())
+        nn.ConvTranspose2d(width // 2, width // 4, 4, stride=2, padding=1),
+        nn.BatchNorm2d(width // 4), nn.ReLU(),
+        nn.Conv2d(width // 4, channels, 3, padding=1), nn.Tanh())
 
 
 def dcgan_discriminator(channels=1, width=32):
-    """image (N, channels, 28, 28) -> logit (N, 1): strided convolutions 28 -> 14 -> 7 -> 4 with
-    leaky ReLU (0.2) and batch norm, then a linear layer."""
+    """image (N, channels, 28, 28) -> logit (N, 1)."""
     return nn.Sequential(
         nn.Conv2d(channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
         nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.BatchNorm2d(2 * width),
         nn.LeakyReLU(0.2),
         nn.Conv2d(2 * width, 4 * width, 3, stride=2, padding=1), nn.BatchNorm2d(4 * width),
         nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(4 * width * 16, 1))
+
+
+def dcgan_init(module, rng):
+    """The DCGAN paper's initialisation, in place: every convolution and linear weight from
+    N(0, 0.02), batch-norm scales from N(1, 0.02), all biases 0. ``rng``: a numpy Generator."""
+    with no_grad():
+        for m in module.modules():
+            if getattr(m, "weight", None) is None:
+                continue
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                m.weight.data = rng.normal(0, 0.02, m.weight.shape).astype(m.weight.dtype)
+            elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                m.weight.data = rng.normal(1, 0.02, m.weight.shape).astype(m.weight.dtype)
+            else:
+                continue
+            if m.bias is not None:
+                m.bias.data = np.zeros(m.bias.shape, dtype=m.bias.dtype)
+    return module
+
+
+class ConditionalDCGANGenerator(nn.Module):
+    """G(z, y): the label's one-hot code concatenated to z (N, latent_dim)."""
+
+    def __init__(self, latent_dim=100, n_classes=10, channels=1, width=128):
+        super().__init__()
+        self.latent_dim, self.n_classes = latent_dim, n_classes
+        self.net = dcgan_generator(latent_dim + n_classes, channels, width)
+
+    def forward(self, z, labels):
+        z = as_tensor(z)
+        return self.net(F.cat([z, F.one_hot(labels, self.n_classes, dtype=z.dtype)], 1))
+
+
+class ConditionalDCGANDiscriminator(nn.Module):
+    """D(x, y): the label as ``n_classes`` constant feature maps (1 in its class's map, 0 in
+    the others) stacked on the image (N, channels, 28, 28)."""
+
+    def __init__(self, n_classes=10, channels=1, width=32):
+        super().__init__()
+        self.n_classes = n_classes
+        self.net = dcgan_discriminator(channels + n_classes, width)
+
+    def forward(self, x, labels):
+        x = as_tensor(x)
+        code = F.one_hot(labels, self.n_classes, dtype=x.dtype).data
+        maps = Tensor(np.broadcast_to(code[:, :, None, None],
+                                      (len(code), self.n_classes) + tuple(x.shape[2:])))
+        return self.net(F.cat([x, maps], 1))
