@@ -287,3 +287,26 @@ def test_joint_batch_is_taken_only_for_a_d_without_batch_norm():
     assert GANTrainer(*args).joint_batch is False
     with pytest.raises(ValueError, match="normalise real and fake together"):
         GANTrainer(*args, joint_batch=True)
+
+
+@pytest.mark.parametrize("joint", [True, False])
+def test_track_outputs_keeps_d_of_the_real_and_the_fake_batch(joint):
+    tr = _trainer(3, track_outputs=True, joint_batch=joint)
+    snap = [p.data.copy() for p in tr.D.parameters()]
+    rng_state = tr.rng.bit_generator.state
+    tr.d_step()
+    # replay the step's draws by hand on D as it was before the step
+    rng = np.random.default_rng()
+    rng.bit_generator.state = rng_state
+    with mg.no_grad():
+        fake = tr.G(tr.sample_latent(32, rng))
+        real = tr.sample_real(32, rng)
+        for p, s in zip(tr.D.parameters(), snap):
+            p.data = s
+        d_real = 1 / (1 + np.exp(-tr.D(mg.tensor(real)).data.astype(np.float64)))
+        d_fake = 1 / (1 + np.exp(-tr.D(fake).data.astype(np.float64)))
+    assert tr.last["d_real"] == pytest.approx(d_real.mean(), rel=1e-5)
+    assert tr.last["d_fake"] == pytest.approx(d_fake.mean(), rel=1e-5)
+    quiet = _trainer(3)
+    quiet.d_step()
+    assert set(quiet.last) == {"d_loss", "g_loss"}

@@ -15,6 +15,7 @@ rest, the same way for every experiment:
   and resumes the interrupted ones, then summary.json and summary.png.
 """
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -81,7 +82,7 @@ class History:
     """The metric curves, the snapshots at ``snapshot_turns`` and the training time."""
 
     def __init__(self, snapshot_turns=()):
-        self.snapshot_turns = set(snapshot_turns)
+        self.snapshot_turns = None if snapshot_turns is None else set(snapshot_turns)
         self.turns, self.curves = [], {}
         self.snapshots, self.train_seconds = {}, 0.0
 
@@ -89,7 +90,7 @@ class History:
         self.turns.append(turn)
         for k, v in metrics.items():
             self.curves.setdefault(k, []).append(v)
-        if turn in self.snapshot_turns:
+        if self.snapshot_turns is None or turn in self.snapshot_turns:
             self.snapshots[turn] = samples
 
     def state_dict(self):
@@ -108,10 +109,15 @@ class History:
 class Run:
     """What ``Experiment.build`` returns: the trainer, ``evaluate()`` -> (samples, metrics:
     a flat dict of floats) of the current generator, the ``perfect`` metrics (the same keys)
-    and whatever the figures need (``extra``)."""
+    and whatever the figures need (``extra``). Optional: ``schedule`` (turns, eval_every,
+    checkpoint_every) when the run's length is not the config's ``steps`` (an epoch-based
+    run), ``final_samples()`` when samples.npy is not what ``evaluate`` returns (which then
+    is a snapshot), and ``live()`` -> the progress bar's postfix, asked every 50 turns."""
 
-    def __init__(self, trainer, evaluate, perfect, **extra):
+    def __init__(self, trainer, evaluate, perfect, schedule=None, final_samples=None,
+                 live=None, **extra):
         self.trainer, self.evaluate, self.perfect = trainer, evaluate, perfect
+        self.schedule, self.final_samples, self.live = schedule, final_samples, live
         self.__dict__.update(extra)
 
 
@@ -132,6 +138,7 @@ class Experiment:
     }
     snapshot_turns = ()
     checkpoint_every = 5000
+    one_thread = True       # small models: one thread, the same numbers on any machine
     # {metric: max, min or 'farthest' (from the perfect value)}: what summary.json reports
     # the median and the worst of; the first is the curve that summary.png draws per seed
     summary_metrics = {}
@@ -274,8 +281,8 @@ class Experiment:
         """Train (or continue) one run; returns (status, diverged, run, history, samples)
         with status 'complete', 'interrupted' (Ctrl-C) or 'diverged' (a non-finite loss:
         ``diverged`` is the Diverged error, and the networks are as they were before that
-        step). All on one thread (minigan/backend/threads.py): the same seed gives the same
-        numbers on any machine."""
+        step). On one thread if ``one_thread`` (minigan/backend/threads.py): the same seed
+        then gives the same numbers on any machine."""
         run = self.build(config, seed)
         trainer, history = run.trainer, History(self.snapshot_turns)
         if resume:
@@ -288,11 +295,13 @@ class Experiment:
             history.add(trainer.turns, metrics, samples)
             return metrics
 
-        steps = config["steps"]
+        steps, eval_every, checkpoint_every = run.schedule or (
+            config["steps"], config["eval_every"], self.checkpoint_every)
         bar = tqdm(total=steps, initial=trainer.turns, disable=not progress, unit="turn",
                    mininterval=0.5)
         status, diverged = "complete", None
-        with single_threaded(), StopOnInterrupt() as stop:
+        threads = single_threaded() if self.one_thread else contextlib.nullcontext()
+        with threads, StopOnInterrupt() as stop:
             if not history.turns:
                 evaluate()                       # turn 0: G as initialised
             while trainer.turns < steps:
@@ -305,16 +314,19 @@ class Experiment:
                 history.train_seconds += time.perf_counter() - start
                 bar.update(1)
                 t = trainer.turns
-                if t % config["eval_every"] == 0 or t in self.snapshot_turns or t == steps:
+                if run.live is not None and t % 50 == 0:
+                    bar.set_postfix(run.live(), refresh=False)
+                if t % eval_every == 0 or t in (self.snapshot_turns or ()) or t == steps:
                     bar.set_postfix(self.postfix(evaluate()))
-                if t % self.checkpoint_every == 0 and t < steps:
+                if t % checkpoint_every == 0 and t < steps:
                     self.save_checkpoint(out, run, history, config, seed)
                 if stop.requested:
                     status = "interrupted"
                     break
             if history.turns[-1] != trainer.turns:
                 evaluate()                       # the last point is the current generator's
-            samples, _ = run.evaluate()          # the final samples (as the last point's)
+            samples = (run.final_samples() if run.final_samples is not None
+                       else run.evaluate()[0])   # the final samples (as the last point's)
         bar.close()
         return status, diverged, run, history, samples
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigan import functional as F
 from minigan import nn
+from minigan.backend import get_array_module
 from minigan.core import no_grad
 from minigan.gan.losses import (
     GENERATOR_LOSSES,
@@ -44,11 +45,14 @@ class GANTrainer:
     and D(x, y) take integer labels y as a second argument, ``sample_real(n, rng)`` returns
     (x, y) pairs, and the fakes' labels come from ``sample_labels(n, rng)`` (default: uniform
     over the classes). The loop is the same; labels are data and get no gradient.
+    track_outputs: also keep D's mean output on the last real and fake batches in ``last``
+    (``d_real``, ``d_fake``: D(x) and D(G(z)), for a progress bar).
     """
 
     def __init__(self, G, D, opt_g, opt_d, sample_latent, sample_real, rng, batch_size=64,
                  d_steps=1, g_steps=1, loss="non_saturating", simultaneous=False,
-                 joint_batch=None, g_ema=0.0, schedulers=(), n_classes=0, sample_labels=None):
+                 joint_batch=None, g_ema=0.0, schedulers=(), n_classes=0, sample_labels=None,
+                 track_outputs=False):
         for name, v, least in (("batch_size", batch_size, 1), ("d_steps", d_steps, 0),
                                ("g_steps", g_steps, 0)):
             if int(v) != v or v < least:
@@ -78,7 +82,7 @@ class GANTrainer:
         self.n_classes = int(n_classes)
         self.sample_labels = sample_labels or (
             lambda n, rng: rng.integers(0, self.n_classes, n))
-        self.turns = 0
+        self.turns, self.track_outputs = 0, bool(track_outputs)
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
 
     def _generate(self, n, rng):
@@ -100,10 +104,20 @@ class GANTrainer:
         real, y_real = self._real()
         if self.joint_batch:
             y = None if y_real is None else np.concatenate([y_real, y_fake])
-            return joint_discriminator_loss(self._discriminate(F.cat([real, fake], 0), y),
-                                            len(real))
-        return discriminator_loss(self._discriminate(real, y_real),
-                                  self._discriminate(fake, y_fake))
+            logits = self._discriminate(F.cat([real, fake], 0), y)
+            self._track(logits.data[:len(real)], logits.data[len(real):])
+            return joint_discriminator_loss(logits, len(real))
+        real_logits, fake_logits = (self._discriminate(real, y_real),
+                                    self._discriminate(fake, y_fake))
+        self._track(real_logits.data, fake_logits.data)
+        return discriminator_loss(real_logits, fake_logits)
+
+    def _track(self, real_logits, fake_logits):
+        """With ``track_outputs``: D's mean output on the real and the fake batch."""
+        if self.track_outputs:
+            xp = get_array_module(real_logits)
+            for key, logits in (("d_real", real_logits), ("d_fake", fake_logits)):
+                self.last[key] = float((1 / (1 + xp.exp(-logits.astype(xp.float64)))).mean())
 
     def _g_loss(self, fake, y_fake):
         params = [p for p in self.D.parameters() if p.requires_grad]
