@@ -238,7 +238,7 @@ def load_result(folder, key, config, seed):
 class Serial:
     """Every task in this process, one after another."""
 
-    name = "one process"
+    name, capacity = "one process", 1
 
     def run(self, tasks, done, fail):
         for key, (config, seed) in tasks.items():
@@ -259,7 +259,7 @@ class Pool:
     to ``restarts`` times; results already in are kept."""
 
     def __init__(self, workers, restarts=3):
-        self.workers, self.restarts = workers, restarts
+        self.workers, self.restarts, self.capacity = workers, restarts, workers
         self.name = f"a pool of {workers} processes"
 
     def run(self, tasks, done, fail):
@@ -312,8 +312,8 @@ class DaskCluster:
             self.client = Client(address, timeout=connect_timeout)
         except (OSError, TimeoutError) as exc:
             raise UserError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
-        n = len(self.client.scheduler_info()["workers"])
-        self.name = f"Dask ({n} workers; dashboard {self.client.dashboard_link})"
+        self.capacity = len(self.client.scheduler_info()["workers"])
+        self.name = f"Dask ({self.capacity} workers; dashboard {self.client.dashboard_link})"
 
     def run(self, tasks, done, fail):
         from distributed import as_completed as dask_completed
@@ -376,8 +376,10 @@ def run_sweep(figures, seeds, out, executor, progress=True):
     bar = tqdm(total=len(tasks), initial=len(results), disable=not progress, unit="task")
 
     def count():
-        bar.set_postfix(done=len(results), failed=len(failed),
-                        left=len(tasks) - len(results) - len(failed))
+        left = len(tasks) - len(results) - len(failed)
+        bar.set_postfix(done=len(results), running=min(getattr(executor, "capacity", 1), left),
+                        failed=len(failed), queued=max(left - getattr(executor, "capacity", 1),
+                                                       0))
 
     def done(key, record):
         save_result(folder, key, record)
