@@ -51,66 +51,77 @@ class Figure:
                 for label, changes in family.items()]
 
 
-def _ordered(stats, key="median_hist"):
-    return [s[key] for s in stats.values()]
+def _medians(panel):
+    return {label: st["median_hist"] for label, st in panel.items()}
+
+
+def _shown(medians):
+    return ", ".join(f"{label}: {v:.3g}" for label, v in medians.items())
 
 
 def _k_verdict(stats):
-    med = {k: s["median_hist"] for k, s in stats["D steps per turn"].items()}
+    med = _medians(stats["D steps per turn"])
     best = min(med, key=med.get)
+    more_helps = med["2"] < med["1"]
+    why = f"median hist {_shown(med)}"
     if best == "2":
-        return "agrees", "k = 2 has the lowest median hist"
-    if med["2"] < med["1"]:
-        return "mixed", f"k = 2 beats k = 1, but k = {best} is best"
-    return "disagrees", f"k = 2 is no better than k = 1; k = {best} is best"
+        return "agrees", f"k = 2 is best ({why})"
+    if more_helps:
+        return "mixed", f"more D steps end better, but k = {best} is best, not 2 ({why})"
+    return "disagrees", f"k = 2 is no better than k = 1 ({why})"
 
 
 def _g_verdict(stats):
     s = stats["G steps per turn"]
-    worse = [s[g]["median_hist"] >= s["1"]["median_hist"] for g in ("2", "5", "10")]
+    med = _medians(s)
+    worse = [med[g] >= med["1"] for g in ("2", "5", "10")]
+    why = f"median hist {_shown(med)}"
     if all(worse) and s["10"]["converged"] <= s["1"]["converged"]:
-        return "agrees", "every g > 1 ends worse than g = 1"
+        return "agrees", f"every g > 1 ends worse than g = 1 ({why})"
     if worse[-1]:
-        return "mixed", "g = 10 ends worse than g = 1, but not every g > 1 does"
-    return "disagrees", "g = 10 ends no worse than g = 1"
+        return "mixed", f"g = 10 ends worse than g = 1, not every g > 1 does ({why})"
+    return "disagrees", f"g = 10 ends no worse than g = 1 ({why})"
 
 
 def _lr_batch_verdict(stats):
-    lr, batch = stats["learning rate"], stats["batch size"]
-    low = min(lr["2e-4"]["median_hist"], lr["1e-3"]["median_hist"])
-    high = min(lr["5e-3"]["median_hist"], lr["1e-2"]["median_hist"])
-    spread = max(_ordered(batch)) / min(_ordered(batch))
-    high_worse = high > 2 * low
-    little = spread < 2
+    lr, batch = _medians(stats["learning rate"]), _medians(stats["batch size"])
+    low, high = min(lr["2e-4"], lr["1e-3"]), min(lr["5e-3"], lr["1e-2"])
+    spread = max(batch.values()) / min(batch.values())
+    high_worse, little = high > 2 * low, spread < 2
+    why = (f"rates {_shown(lr)}; batch medians span {spread:.1f}x")
     if high_worse and little:
-        return "agrees", f"rates >= 5e-3 end > 2x worse; batch medians within {spread:.1f}x"
+        return "agrees", f"rates >= 5e-3 end > 2x worse and batch size matters little ({why})"
     if high_worse or little:
         part = "the learning-rate part holds" if high_worse else "the batch part holds"
-        return "mixed", f"{part} (batch medians span {spread:.1f}x)"
-    return "disagrees", f"high rates are not > 2x worse; batch medians span {spread:.1f}x"
+        return "mixed", f"{part}, the other not ({why})"
+    return "disagrees", f"neither part holds ({why})"
 
 
 def _size_verdict(stats):
-    width, depth = stats["width (one hidden layer)"], stats["depth"]
-    w = _ordered(width)
-    wider_helps = w[-1] < w[0]
-    deep = depth["8x64"]
-    deeper_hurts = deep["median_hist"] > depth["64"]["median_hist"] or deep["converged"] < 1
+    width, depth = _medians(stats["width (one hidden layer)"]), stats["depth"]
+    w = list(width.values())
+    wider_helps = all(b <= a for a, b in zip(w, w[1:]))
+    deep, two = depth["8x64"], depth["64,32"]
+    deeper_hurts = deep["median_hist"] > two["median_hist"]
+    why = (f"width medians {_shown(width)}; 8x64 {deep['median_hist']:.3g} against 64,32 "
+           f"{two['median_hist']:.3g}, {deep['diverged']} of {deep['seeds']} diverged")
     if wider_helps and deeper_hurts:
-        return "agrees", "2048 units end better than 16, and 8x64 ends worse than 64"
+        return "agrees", f"every step wider ends better, 8x64 ends worse than 64,32 ({why})"
     if wider_helps or deeper_hurts:
-        return "mixed", ("wider helps" if wider_helps else "deeper hurts") + ", the other not"
-    return "disagrees", "neither wider helps nor deeper hurts"
+        part = "wider helps" if wider_helps else "deeper hurts"
+        return "mixed", f"{part}, the other not ({why})"
+    return "disagrees", f"neither wider helps nor deeper hurts ({why})"
 
 
 def _capacity_verdict(stats):
-    s = stats["capacity"]
-    equal, weak_d = s["G 64,32 x D 64,32"]["median_hist"], s["G 64,32 x D 64"]["median_hist"]
+    med = _medians(stats["capacity"])
+    equal, weak_d = med["G 64,32 x D 64,32"], med["G 64,32 x D 64"]
+    why = f"median hist {_shown(med)}"
     if weak_d > 2 * equal:
-        return "agrees", f"a weaker D ends {weak_d / equal:.1f}x worse than equal nets"
+        return "agrees", f"a weaker D ends {weak_d / equal:.0f}x worse than equal nets ({why})"
     if weak_d > equal:
-        return "mixed", f"a weaker D ends worse, but only {weak_d / equal:.2f}x"
-    return "disagrees", "a weaker D ends no worse than equal nets"
+        return "mixed", f"a weaker D ends worse, but only {weak_d / equal:.2f}x ({why})"
+    return "disagrees", f"a weaker D ends no worse than equal nets ({why})"
 
 
 def _no_verdict(stats):

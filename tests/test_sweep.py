@@ -175,7 +175,8 @@ def test_the_six_figures_are_the_thesiss_grids():
 
 
 def _stats(**medians):
-    return {k: {"median_hist": v, "converged": 1.0} for k, v in medians.items()}
+    return {k: {"median_hist": v, "converged": 1.0, "diverged": 0, "seeds": 5}
+            for k, v in medians.items()}
 
 
 @pytest.mark.parametrize("figure, panels, word", [
@@ -196,6 +197,11 @@ def _stats(**medians):
     ("4.10", {"width (one hidden layer)": _stats(**{"16": 9, "64": 3, "512": 2, "2048": 1}),
               "depth": _stats(**{"64": 1, "64,32": 2, "64,32,16": 3, "8x64": 9})}, "agrees"),
     ("4.10", {"width (one hidden layer)": _stats(**{"16": 1, "64": 3, "512": 2, "2048": 9}),
+              "depth": _stats(**{"64": 1, "64,32": 2, "64,32,16": 3, "8x64": 9})}, "mixed"),
+    ("4.10", {"width (one hidden layer)": _stats(**{"16": 1, "64": 3, "512": 2, "2048": 9}),
+              "depth": _stats(**{"64": 1, "64,32": 2, "64,32,16": 3, "8x64": 1})},
+     "disagrees"),
+    ("4.10", {"width (one hidden layer)": _stats(**{"16": 9, "64": 3, "512": 5, "2048": 1}),
               "depth": _stats(**{"64": 1, "64,32": 2, "64,32,16": 3, "8x64": 9})}, "mixed"),
     ("4.11", {"capacity": _stats(**{"G 64,32 x D 64,32": 1, "G 64,32 x D 64": 3,
                                     "G 64 x D 64,32": 1})}, "agrees"),
