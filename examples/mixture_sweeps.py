@@ -128,8 +128,11 @@ def main(argv=None):
     summary = summarise(figures, seeds, results)
     timing = overhead(list(results.values()))
     header = [f"    python examples/mixture_sweeps.py {' '.join(argv)}".rstrip(), "",
-              f"This run: {wall:.0f} s on {executor.name}; {len(results)} tasks (settings "
-              "shared by several figures run once)."]
+              f"{len(results)} tasks (settings shared by several figures run once): "
+              f"{timing['task_seconds']:.0f} s of training in all, run by "
+              f"{timing['workers']} worker processes from the first task's start to the last "
+              f"one's end in {timing['span_s']:.0f} s. This invocation: {wall:.0f} s on "
+              f"{executor.name}."]
     for name, fig in summary.items():
         with atomic_file(os.path.join(args.out, f"fig-{name}.png")) as f:
             plot.sweep_families(name, fig, f)

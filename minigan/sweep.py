@@ -467,7 +467,8 @@ def summarise(figures, seeds, results):
 
 def overhead(results):
     """Scheduling overhead: per worker process, the idle gaps between one task's end and its
-    next task's start, against the tasks' own time (medians, seconds)."""
+    next task's start, against the tasks' own time (medians, seconds); and the tasks' total
+    time, the number of worker processes, the span from the first start to the last end."""
     by_worker = {}
     for r in results:
         by_worker.setdefault(r["timing"]["worker"], []).append(r["timing"])
@@ -477,7 +478,10 @@ def overhead(results):
     task = [t["end"] - t["start"] for r in results for t in [r["timing"]]]
     med_gap = float(np.median(gaps)) if gaps else None
     return {"median_gap_s": med_gap, "median_task_s": float(np.median(task)),
-            "gap_fraction": med_gap / float(np.median(task)) if gaps else None}
+            "gap_fraction": med_gap / float(np.median(task)) if gaps else None,
+            "task_seconds": float(sum(task)), "workers": len(by_worker),
+            "span_s": max(r["timing"]["end"] for r in results)
+            - min(r["timing"]["start"] for r in results)}
 
 
 def report(summary, seeds, header):

@@ -236,6 +236,7 @@ def test_scheduling_overhead_is_the_idle_gap_between_a_workers_tasks():
     out = sweep.overhead(rec)
     assert out["median_gap_s"] == pytest.approx(0.5) and out["median_task_s"] == 10.0
     assert out["gap_fraction"] == pytest.approx(0.05)
+    assert out["task_seconds"] == 30.0 and out["workers"] == 2 and out["span_s"] == 20.5
 
 
 # --- the example -------------------------------------------------------------------------------
