@@ -15,7 +15,7 @@ import contextlib
 import numpy as np
 
 import minigan as mg
-from benchmarks.mixture_turn import _torch_mlp
+from benchmarks.mixture_turn import TwinTurn, _torch_mlp
 from benchmarks.models import _compare, _copy_weights
 from benchmarks.timing import interleaved
 from minigan.backend.threads import single_threaded
@@ -64,7 +64,7 @@ def minigan_runner(shape, real, z, labels):
     return tr.turn
 
 
-class _TorchTwin:
+class _TorchTwin(TwinTurn):
     """The same turn in PyTorch, on the same batches in the same order."""
 
     def __init__(self, shape, real, z, labels):
@@ -108,24 +108,8 @@ class _TorchTwin:
 
     def g_loss(self):
         fake, y = self._fake()
-        for p in self.D.parameters():
-            p.requires_grad_(False)
-        try:
-            return self.F.binary_cross_entropy_with_logits(self.D(self._with_label(fake, y)),
-                                                           self.ones)
-        finally:
-            for p in self.D.parameters():
-                p.requires_grad_(True)
-
-    def turn(self):
-        d_loss = self.d_loss()
-        self.od.zero_grad()
-        d_loss.backward()
-        self.od.step()
-        g_loss = self.g_loss()
-        self.og.zero_grad()
-        g_loss.backward()
-        self.og.step()
+        return self.frozen_d(lambda: self.F.binary_cross_entropy_with_logits(
+            self.D(self._with_label(fake, y)), self.ones))
 
 
 def check_twins(turn, twin):

@@ -55,7 +55,31 @@ def _torch_mlp(nn, sizes):
     return nn.Sequential(*layers[:-1])
 
 
-class _TorchTwin:
+class TwinTurn:
+    """A PyTorch twin's turn: one D step then one G step, from its ``d_loss`` and ``g_loss``
+    (G's loss through D with D's weights frozen: ``frozen_d``)."""
+
+    def frozen_d(self, loss):
+        for p in self.D.parameters():
+            p.requires_grad_(False)
+        try:
+            return loss()
+        finally:
+            for p in self.D.parameters():
+                p.requires_grad_(True)
+
+    def turn(self):
+        d_loss = self.d_loss()
+        self.od.zero_grad()
+        d_loss.backward()
+        self.od.step()
+        g_loss = self.g_loss()
+        self.og.zero_grad()
+        g_loss.backward()
+        self.og.step()
+
+
+class _TorchTwin(TwinTurn):
     """The same turn in PyTorch, on the same batches in the same order."""
 
     def __init__(self, real, z):
@@ -82,23 +106,8 @@ class _TorchTwin:
         return self.bce(logits, self.target, reduction="sum", weight=self.weight)
 
     def g_loss(self):
-        for p in self.D.parameters():
-            p.requires_grad_(False)
-        try:
-            return self.bce(self.D(self.G(self.z[self.it["z"]])), self.ones)
-        finally:
-            for p in self.D.parameters():
-                p.requires_grad_(True)
+        return self.frozen_d(lambda: self.bce(self.D(self.G(self.z[self.it["z"]])), self.ones))
 
-    def turn(self):
-        d_loss = self.d_loss()
-        self.od.zero_grad()
-        d_loss.backward()
-        self.od.step()
-        g_loss = self.g_loss()
-        self.og.zero_grad()
-        g_loss.backward()
-        self.og.step()
 
 
 def check_twins(turn, twin):

@@ -83,18 +83,23 @@ def _g_verdict(stats):
     return "disagrees", f"g = 10 ends no worse than g = 1 ({why})"
 
 
+def _two_parts(first, second, claims, why):
+    """The verdict on a finding of two claims, of which ``first`` and ``second`` hold or not."""
+    if first and second:
+        return "agrees", f"{claims[0]} and {claims[1]} ({why})"
+    if first or second:
+        return "mixed", f"{claims[0] if first else claims[1]}, the other part not ({why})"
+    return "disagrees", f"neither {claims[0]} nor {claims[1]} ({why})"
+
+
 def _lr_batch_verdict(stats):
     lr, batch = _medians(stats["learning rate"]), _medians(stats["batch size"])
     low, high = min(lr["2e-4"], lr["1e-3"]), min(lr["5e-3"], lr["1e-2"])
     spread = max(batch.values()) / min(batch.values())
     high_worse, little = high > 2 * low, spread < 2
-    why = (f"rates {_shown(lr)}; batch medians span {spread:.1f}x")
-    if high_worse and little:
-        return "agrees", f"rates >= 5e-3 end > 2x worse and batch size matters little ({why})"
-    if high_worse or little:
-        part = "the learning-rate part holds" if high_worse else "the batch part holds"
-        return "mixed", f"{part}, the other not ({why})"
-    return "disagrees", f"neither part holds ({why})"
+    return _two_parts(high_worse, little, ("rates >= 5e-3 end > 2x worse",
+                                           "batch size matters little"),
+                      f"rates {_shown(lr)}; batch medians span {spread:.1f}x")
 
 
 def _size_verdict(stats):
@@ -105,12 +110,8 @@ def _size_verdict(stats):
     deeper_hurts = deep["median_hist"] > two["median_hist"]
     why = (f"width medians {_shown(width)}; 8x64 {deep['median_hist']:.3g} against 64,32 "
            f"{two['median_hist']:.3g}, {deep['diverged']} of {deep['seeds']} diverged")
-    if wider_helps and deeper_hurts:
-        return "agrees", f"every step wider ends better, 8x64 ends worse than 64,32 ({why})"
-    if wider_helps or deeper_hurts:
-        part = "wider helps" if wider_helps else "deeper hurts"
-        return "mixed", f"{part}, the other not ({why})"
-    return "disagrees", f"neither wider helps nor deeper hurts ({why})"
+    return _two_parts(wider_helps, deeper_hurts, ("every step wider ends better",
+                                                  "8x64 ends worse than 64,32"), why)
 
 
 def _capacity_verdict(stats):
