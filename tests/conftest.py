@@ -26,3 +26,20 @@ def rng():
 def torch():
     return pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed: "
                                "pip install 'minigan[test]'")
+
+
+@pytest.fixture(scope="session")
+def tiny_fashion(tmp_path_factory):
+    """A tiny Fashion-MNIST-shaped IDX folder (256 training, 120 test images of 10 classes):
+    noise, and a bright bar whose height is the class."""
+    from minigan.data.idx import write_idx
+    root = tmp_path_factory.mktemp("tiny-fashion")
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 256), ("t10k", 120)):
+        y = np.arange(n) % 10
+        x = (rng.random((n, 28, 28)) * 60).astype(np.uint8)
+        for k in range(10):
+            x[y == k, 2 * k:2 * k + 6, 4:24] = 250
+        write_idx(x, root / f"{split}-images-idx3-ubyte.gz")
+        write_idx(y.astype(np.uint8), root / f"{split}-labels-idx1-ubyte.gz")
+    return str(root)
