@@ -40,7 +40,7 @@ from minigan.runs import UserError, check_output_folder, cli
 from minigan.serialization import atomic_file, save_json
 
 CHECKPOINT = os.path.join("runs", "dcgan", "checkpoint.npz")
-STEPS, KEEP, CANDIDATES = 150, 4, 64
+STEPS, KEEP, CANDIDATES = 300, 2, 64
 SHOWN = 10                  # images (columns) in the figures
 
 
@@ -259,9 +259,10 @@ def figures(out, originals, masks, shown, best, rows_order, searches):
                         row_labels=["condition", "G(z*)", "completed", "original"])
     with atomic_file(os.path.join(out, "search.png")) as f:
         plot.curves(np.arange(len(next(iter(searches.values())).curve)),
-                    {f"{w} weights": found.curve for w, found in searches.items()}, f,
-                    "Adam step", "mean loss of the refined latents",
-                    "the latent search (each weighting's own loss)")
+                    {f"{w} weights": found.curve / (abs(found.curve[0]) or 1)
+                     for w, found in searches.items()}, f, "Adam step",
+                    "mean loss / mean loss at the start",
+                    "the latent search: each weighting's loss over the refined latents")
 
 
 @cli

@@ -188,6 +188,18 @@ def _join(draw, new_axis):
 
 
 @st.composite
+def _cat_one_hot(draw):
+    n, d, k = (draw(st.integers(1, 4)) for _ in range(3))
+    labels = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    return [draw(values((n, d)))], {"labels": labels, "num_classes": k}
+
+
+def _torch_cat_one_hot(x, labels, num_classes):
+    code = _tF().one_hot(_t().from_numpy(labels), num_classes).to(x.dtype)
+    return _t().cat([x, code], 1)
+
+
+@st.composite
 def _pad(draw):
     shape = draw(shapes())
     pairs = draw(st.integers(1, len(shape)))
@@ -398,6 +410,7 @@ OPS = [
     Op("flatten", lambda a: a.flatten(), _unary(), lambda a: a.flatten()),
     Op("cat", lambda *xs, dim: mg.cat(xs, dim), _join(False),
        lambda *xs, dim: _t().cat(xs, dim)),
+    Op("cat_one_hot", F.cat_one_hot, _cat_one_hot(), _torch_cat_one_hot),
     Op("stack", lambda *xs, dim: mg.stack(xs, dim), _join(True),
        lambda *xs, dim: _t().stack(xs, dim)),
     Op("pad", lambda a, pad, value: mg.pad(a, pad, value), _pad(),

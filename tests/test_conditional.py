@@ -36,6 +36,21 @@ def test_one_hot_codes_labels_and_refuses_bad_ones():
         F.one_hot(np.array([0]), 0)
 
 
+def test_cat_one_hot_is_cat_of_one_hot_and_refuses_bad_labels():
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    labels = np.array([2, 0, 2])
+    got = F.cat_one_hot(x, labels, 3)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got.data, F.cat([x, F.one_hot(labels, 3)], 1).data)
+    for bad, message in ((np.array([3, 0, 0]), "cat_one_hot: label 3 is outside"),
+                         (np.array([0.5, 0, 0]), "1-D array of integers"),
+                         (np.array([0, 1]), "with N labels")):
+        with pytest.raises(ValueError, match=message):
+            F.cat_one_hot(x, bad, 3)
+    with pytest.raises(TypeError, match="cannot require grad"):
+        F.cat_one_hot(x, mg.tensor(np.ones(3), requires_grad=True), 3)
+
+
 def test_conditional_nets_see_the_label_and_never_differentiate_it():
     mg.manual_seed(0)
     G = conditional_mlp_generator(3, 4, (8,))

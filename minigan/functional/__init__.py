@@ -27,7 +27,7 @@ from minigan.functional.elementwise import (
                                            sub,
                                            where,
 )
-from minigan.functional.encoding import one_hot
+from minigan.functional.encoding import cat_one_hot, one_hot
 from minigan.functional.linalg import linear, linear_chain, matmul
 from minigan.functional.loss import (
                                            binary_cross_entropy,
@@ -62,7 +62,8 @@ clamp = clip
 
 __all__ = [
     "abs", "add", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp", "clip", "conv2d",
+    "binary_cross_entropy_with_logits", "broadcast_to", "cat", "cat_one_hot", "clamp", "clip",
+    "conv2d",
     "conv_transpose2d", "cross_entropy", "div", "dropout", "exp", "flatten", "getitem", "l1_loss",
     "leaky_relu", "linear", "linear_chain", "log", "log_softmax", "logsumexp", "matmul", "max",
     "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss",

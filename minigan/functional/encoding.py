@@ -1,29 +1,70 @@
 """Class labels as inputs: one-hot codes (data, never differentiated)."""
 from minigan.backend import default_dtype, get_array_module
-from minigan.core import Tensor
+from minigan.core import Function, Tensor, as_tensor
+from minigan.functional.shape import GetItem
+
+
+def _labels(labels, num_classes, name):
+    """``labels`` as a 1-D integer array in [0, num_classes); a clear error if not."""
+    if isinstance(labels, Tensor):
+        if labels.requires_grad:
+            raise TypeError(f"{name}: labels are data and cannot require grad")
+        labels = labels.data
+    xp = get_array_module(labels)
+    labels = xp.asarray(labels)
+    if int(num_classes) != num_classes or num_classes < 1:
+        raise ValueError(f"{name}: num_classes must be a positive integer, got {num_classes}")
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(f"{name}: labels must be a 1-D array of integers, got shape "
+                         f"{labels.shape} of {labels.dtype}")
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)][0]
+        raise ValueError(f"{name}: label {int(bad)} is outside [0, {int(num_classes)})")
+    return labels
 
 
 def one_hot(labels, num_classes, dtype=None):
     """labels: (N,) integers in [0, num_classes) -> (N, num_classes) float Tensor with a 1 in
     each row's label column. The result is a constant: labels are data, so no gradient flows
     to them (a Tensor of labels must not require grad)."""
-    if isinstance(labels, Tensor):
-        if labels.requires_grad:
-            raise TypeError("one_hot: labels are data and cannot require grad")
-        labels = labels.data
+    labels = _labels(labels, num_classes, "one_hot")
     xp = get_array_module(labels)
-    labels = xp.asarray(labels)
-    if int(num_classes) != num_classes or num_classes < 1:
-        raise ValueError(f"one_hot: num_classes must be a positive integer, got {num_classes}")
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise ValueError(f"one_hot: labels must be a 1-D array of integers, got shape "
-                         f"{labels.shape} of {labels.dtype}")
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)][0]
-        raise ValueError(f"one_hot: label {int(bad)} is outside [0, {int(num_classes)})")
     out = xp.zeros((labels.shape[0], int(num_classes)), dtype=dtype or default_dtype())
     out[xp.arange(labels.shape[0]), labels] = 1
     return Tensor(out)
 
 
-__all__ = ["one_hot"]
+class CatOneHot(Function):
+    """[x, one_hot(labels)] along dim 1 as one node; the gradient is gy's first columns."""
+
+    def __init__(self, labels, num_classes):
+        self.labels, self.k = labels, int(num_classes)
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        n, self.d = x.shape
+        out = xp.zeros((n, self.d + self.k), dtype=x.dtype)
+        out[:, :self.d] = x
+        out[xp.arange(n), self.d + self.labels] = 1
+        return out
+
+    def backward(self, gy):
+        return GetItem((slice(None), slice(0, self.d)), False)(gy)
+
+    def backward_arrays(self, gy):
+        return gy[:, :self.d]
+
+
+def cat_one_hot(x, labels, num_classes):
+    """``cat([x, one_hot(labels, num_classes)], 1)`` for x (N, d), in one node (the
+    conditional models' input, Mirza & Osindero 2014): the same numbers and gradient, at
+    about half the cost of the two ops. Labels get no gradient."""
+    x = as_tensor(x)
+    labels = _labels(labels, num_classes, "cat_one_hot")
+    if x.ndim != 2 or x.shape[0] != labels.shape[0]:
+        raise ValueError(f"cat_one_hot: x must be (N, d) with N labels, got x {x.shape} and "
+                         f"{labels.shape[0]} labels")
+    return CatOneHot(labels, num_classes)(x)
+
+
+__all__ = ["cat_one_hot", "one_hot"]

@@ -74,7 +74,7 @@ class ConditionalDCGANGenerator(nn.Module):
 
     def forward(self, z, labels):
         z = as_tensor(z)
-        return self.net(F.cat([z, F.one_hot(labels, self.n_classes, dtype=z.dtype)], 1))
+        return self.net(F.cat_one_hot(z, labels, self.n_classes))
 
 
 class ConditionalDCGANDiscriminator(nn.Module):

@@ -53,7 +53,7 @@ class ConditionalMLP(nn.Module):
         if x.ndim != 2 or x.shape[1] != self.in_features or len(labels) != x.shape[0]:
             raise ValueError(f"ConditionalMLP: x must be (N, {self.in_features}) with N labels, "
                              f"got x {x.shape} and {len(labels)} labels")
-        return self.net(F.cat([x, F.one_hot(labels, self.n_classes, dtype=x.dtype)], 1))
+        return self.net(F.cat_one_hot(x, labels, self.n_classes))
 
 
 def conditional_mlp_generator(latent_dim, n_classes, hidden=(1024,), out_dim=2,
