@@ -19,6 +19,13 @@ fixed_latents.png (fig 4.16), classes.png (fig 5.3, conditional), metrics.png, m
     python examples/dcgan.py                      # 5 epochs
     python examples/dcgan.py --conditional --epochs 3
     python examples/dcgan.py --preset thesis      # the thesis's learning rate, 1e-3
+    python examples/dcgan.py --data-folder DIR --image-size 64   # colour images (CelebA)
+
+--data-folder trains on a folder of JPEG/PNG images instead (centre-cropped and resized,
+in colour), at 28x28 or, with --image-size 64, with the thesis's CelebA model: one more
+up-sampling layer in G (256x8x8 -> 128 @ 16 -> 64 @ 32 -> 32 @ 64) and one more strided
+convolution in D. Such a run has no labels and no judge: it records the losses and D's
+outputs per epoch, and keeps 1,000 samples.
 """
 from minigan.experiments.dcgan import DCGAN, PRESETS, SETTINGS
 from minigan.runs import cli

@@ -118,6 +118,9 @@ def load_gan(path):
         m = int(config["latent_dim"])
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"--checkpoint {path}: not a DCGAN run's checkpoint ({exc})") from None
+    if config.get("data_folder"):
+        raise UserError(f"--checkpoint {path}: a DCGAN of an image folder; inpainting runs on "
+                        "Fashion-MNIST's test images")
     if config.get("conditional"):
         raise UserError(f"--checkpoint {path}: a conditional DCGAN; inpainting needs the "
                         "unconditional one (a test image's class is not given)")

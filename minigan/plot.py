@@ -256,8 +256,8 @@ def sweep_families(name, figure, path, perfect=1.0):
 
 
 def image_grid(images, path, title="", row_labels=None):
-    """Images (rows, cols, 1, H, W) in [-1, 1] as one grey grid (thesis figs 4.14, 4.16),
-    with an optional label left of each row."""
+    """Images (rows, cols, C, H, W) in [-1, 1], C = 1 (grey) or 3 (colour), as one grid
+    (thesis figs 4.14, 4.16), with an optional label left of each row."""
     images = np.asarray(images)
     rows, cols = images.shape[:2]
     fig, axes = plt.subplots(rows, cols, figsize=(0.9 * cols + 0.6, 0.9 * rows + 0.5),
@@ -265,7 +265,10 @@ def image_grid(images, path, title="", row_labels=None):
     for r in range(rows):
         for c in range(cols):
             ax = axes[r, c]
-            ax.imshow(images[r, c, 0], cmap="gray", vmin=-1, vmax=1)
+            if images.shape[2] == 3:
+                ax.imshow(np.clip((images[r, c].transpose(1, 2, 0) + 1) / 2, 0, 1))
+            else:
+                ax.imshow(images[r, c, 0], cmap="gray", vmin=-1, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
             for side in ax.spines.values():
@@ -280,33 +283,43 @@ def image_grid(images, path, title="", row_labels=None):
 
 
 def epoch_curves(epochs, curves, perfect, path):
-    """A DCGAN run per epoch: FID_cnn (log, with the real images' floor), the judge's class
-    proportions (with the real share and the [0.05, 0.16] band), and D's outputs."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    ax = axes[0]
+    """A DCGAN run per epoch: FID_cnn (log, with the real images' floor) and the judge's class
+    proportions (with the real share and the [0.05, 0.16] band) when the run has a judge;
+    always D's outputs."""
+    panels = [p for p, key in ((_fid_panel, "fid"), (_proportions_panel, "prop_0"),
+                               (_d_outputs_panel, "d_real")) if key in curves]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        panel(ax, epochs, curves, perfect)
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+
+
+def _fid_panel(ax, epochs, curves, perfect):
     ax.plot(epochs, curves["fid"], marker="o", label=f"final {curves['fid'][-1]:.3g}")
     ax.axhline(perfect["fid"], c="gray", ls="--", label=f"real images {perfect['fid']:.2g}")
     ax.set_yscale("log")
     ax.set_title("FID_cnn (judge features vs the test images)", fontsize=10)
-    ax = axes[1]
+
+
+def _proportions_panel(ax, epochs, curves, perfect):
     for k in range(10):
         ax.plot(epochs, curves[f"prop_{k}"], lw=1, label=str(k))
     ax.axhspan(0.05, 0.16, color="tab:green", alpha=0.1, label="0.05-0.16")
     ax.axhline(perfect["prop_0"], c="gray", ls="--")
     ax.set_title("the judge's class proportions of the samples", fontsize=10)
-    ax = axes[2]
+
+
+def _d_outputs_panel(ax, epochs, curves, perfect):
     for key in ("d_real", "d_fake"):
         ax.plot(epochs, curves[key], marker="o", label={"d_real": "D(x)",
                                                          "d_fake": "D(G(z))"}[key])
     ax.axhline(0.5, c="gray", ls="--", label="equilibrium 0.5")
     ax.set_ylim(0, 1)
     ax.set_title("D's output on the last real and fake batch", fontsize=10)
-    for ax in axes:
-        ax.set_xlabel("epoch")
-        ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, format="png")
-    plt.close(fig)
 
 
 def curves(xs, series, path, xlabel, ylabel, title="", logx=False):

@@ -122,3 +122,15 @@ def test_one_turn_matches_pytorch_losses_and_every_gradient(torch, conditional):
     tloss.backward()
     assert loss.item() == pytest.approx(tloss.item(), rel=1e-4)
     _same_grads(nets[0], tG)
+
+
+def test_the_64x64_model_has_one_more_sampling_layer():
+    G = dcgan_generator(100, channels=3, image_size=64)
+    D = dcgan_discriminator(channels=3, image_size=64)
+    x = G(np.random.default_rng(0).uniform(-1, 1, (2, 100)).astype(np.float32))
+    assert x.shape == (2, 3, 64, 64) and D(x).shape == (2, 1)
+    convs = [type(m).__name__ for m in G.modules() if "Conv" in type(m).__name__]
+    assert convs == ["ConvTranspose2d"] * 3 + ["Conv2d"]
+    assert sum(type(m).__name__ == "Conv2d" for m in D.modules()) == 4
+    with pytest.raises(ValueError, match="image_size must be one of"):
+        dcgan_generator(image_size=32)

@@ -133,3 +133,54 @@ def test_a_judge_of_the_wrong_shape_is_one_clear_error(data, tmp_path, capsys):
         ex.main(["--data", data, "--judge", str(tmp_path / "junk.npz"), "--epochs", "1",
                  "--no-progress", "--out", str(tmp_path / "o")])
     assert exc.value.code == 2 and "not a saved ThesisCNN" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """24 colour PNGs of 40x30 (not square: the loader crops): a disc on noise."""
+    from PIL import Image
+    root = tmp_path_factory.mktemp("faces")
+    rng = np.random.default_rng(0)
+    r, c = np.mgrid[:30, :40]
+    for i in range(24):
+        img = (rng.random((30, 40, 3)) * 80).astype(np.uint8)
+        img[(r - 15) ** 2 + (c - 20 + i % 5) ** 2 < 80] = (200, 150, 120)
+        Image.fromarray(img).save(root / f"{i:03d}.png")
+    return str(root)
+
+
+def test_an_image_folder_at_64x64_trains_in_colour(image_folder, tmp_path, monkeypatch):
+    monkeypatch.setattr(dc, "FOLDER_SAMPLES", 100)
+    record = ex.main(["--data-folder", image_folder, "--image-size", "64", "--batch-size",
+                      "8", "--epochs", "2", "--no-progress", "--out", str(tmp_path / "run")])
+    out = tmp_path / "run"
+    assert {"checkpoint.npz", "samples.npy", "samples_grid.png", "fixed_latents.png",
+            "metrics.png", "metrics.json"} == {p.name for p in out.iterdir()}
+    samples = np.load(out / "samples.npy")
+    assert samples.shape == (100, 3, 64, 64) and np.abs(samples).max() <= 1
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["turns"] == [0, 3, 6] and "fid" not in saved["final"]
+    assert 0 <= saved["final"]["d_real"] <= 1 and record["status"] == "complete"
+    state = mg.load(out / "checkpoint.npz")
+    assert state["G"]["13.weight"].shape == (3, 32, 3, 3)     # one more up-sampling layer
+    assert state["D"]["12.weight"].shape == (1, 256 * 16)
+    again = ex.main(["--data-folder", image_folder, "--image-size", "28", "--batch-size", "8",
+                     "--epochs", "1", "--no-progress", "--out", str(tmp_path / "r28")])
+    assert np.load(tmp_path / "r28" / "samples.npy").shape == (100, 3, 28, 28)
+    assert again["status"] == "complete"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--image-size", "64"], "--image-size 64 needs --data-folder"),
+    (["--image-size", "32"], "invalid choice"),
+    (["--data-folder", "FOLDER", "--conditional"], "--conditional needs labels"),
+    (["--data-folder", "EMPTY"], "no .jpg/.jpeg/.png/.bmp images"),
+    (["--data-folder", "FOLDER", "--batch-size", "64"], "more than the 24 images"),
+])
+def test_bad_image_folder_settings_get_one_line(image_folder, tmp_path, capsys, flags, message):
+    (tmp_path / "empty").mkdir()
+    flags = [{"FOLDER": image_folder, "EMPTY": str(tmp_path / "empty")}.get(f, f)
+             for f in flags]
+    with pytest.raises(SystemExit) as exc:
+        ex.main([*flags, "--no-progress", "--out", str(tmp_path / "run")])
+    assert exc.value.code == 2 and message in capsys.readouterr().err

@@ -105,13 +105,16 @@ def test_bad_flags_get_one_line(tiny_fashion, gan, tmp_path, capsys, flags, mess
 
 def test_bad_checkpoints_get_one_line(tiny_fashion, gan, tmp_path, capsys):
     conditional, other = tmp_path / "conditional.npz", tmp_path / "other.npz"
+    folder = tmp_path / "folder.npz"
     mg.save({"config": json.dumps({"latent_dim": 100, "conditional": True})}, conditional)
+    mg.save({"config": json.dumps({"latent_dim": 100, "data_folder": "faces"})}, folder)
     mg.save({"config": json.dumps({"latent_dim": 100}), "G": {"0.weight": np.zeros((2, 2))},
              "D": {}}, other)
     cases = [(str(tmp_path / "none.npz"), "no such file (train a DCGAN first"),
              (gan[1], "not a DCGAN run's checkpoint"),
              (str(conditional), "a conditional DCGAN; inpainting needs the unconditional"),
-             (str(other), "not the DCGAN of examples/dcgan.py")]
+             (str(other), "not the DCGAN of examples/dcgan.py"),
+             (str(folder), "a DCGAN of an image folder")]
     for path, message in cases:
         flags = _flags(tiny_fashion, gan, tmp_path / "out")
         flags[1] = path

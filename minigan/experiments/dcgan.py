@@ -16,7 +16,7 @@ import numpy as np
 
 import minigan as mg
 from minigan import classify
-from minigan.data import load_fashion_mnist
+from minigan.data import load_fashion_mnist, load_image_folder
 from minigan.data.idx import IDXError
 from minigan.experiments.runner import Experiment, Run
 from minigan.gan import GANTrainer
@@ -30,6 +30,7 @@ from minigan.models import (
     dcgan_generator,
     dcgan_init,
 )
+from minigan.models.dcgan import SIZES
 from minigan.runs import UserError
 
 EVAL_SAMPLES = 10_000
@@ -38,10 +39,10 @@ JUDGE = os.path.join("runs", "cnn_judge", "model.npz")
 
 PRESETS = {
     "dcgan": dict(epochs=5, batch_size=64, lr=2e-4, beta1=0.5, latent_dim=100,
-                  conditional=False),
+                  conditional=False, image_size=28),
     # the thesis's learning rate
     "thesis": dict(epochs=5, batch_size=64, lr=1e-3, beta1=0.5, latent_dim=100,
-                   conditional=False),
+                   conditional=False, image_size=28),
 }
 
 SETTINGS = {
@@ -52,7 +53,14 @@ SETTINGS = {
     "latent_dim": (dict(type=int), "latent dimension (z ~ Uniform[-1, 1]^m)"),
     "conditional": (dict(action=argparse.BooleanOptionalAction),
                     "the conditional DCGAN (thesis 5.1.2): G and D get the class"),
+    "image_size": (dict(type=int, choices=sorted(SIZES)),
+                   "image side: 28 (Fashion-MNIST) or 64 (the thesis's CelebA model, one more "
+                   "up/down-sampling layer; needs --data-folder)"),
 }
+FOLDER_SAMPLES = 1000       # samples.npy of a --data-folder run (no judge to score more)
+GAME_METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
+# the game at its equilibrium (D(x) = 1/2 everywhere): what the game's metrics are beside
+GAME_PERFECT = {"d_loss": 2 * math.log(2), "g_loss": math.log(2), "d_real": 0.5, "d_fake": 0.5}
 
 
 def load_images(root, batch_size):
@@ -116,6 +124,29 @@ def epoch_sampler(x, y, batch_size, seed, trainer_turns, conditional):
     return sample, per_epoch
 
 
+def generate(G, z, labels=None, chunk=500):
+    """G's images of the latents z (and labels, for a conditional G), in evaluation mode
+    (batch norm on its running statistics), in chunks, without a graph."""
+    G.eval()
+    try:
+        with mg.no_grad():
+            return np.concatenate([
+                (G(z[i:i + chunk]) if labels is None else
+                 G(z[i:i + chunk], labels[i:i + chunk])).data for i in range(0, len(z), chunk)])
+    finally:
+        G.train()
+
+
+def game_metrics(trainer):
+    """The last turn's losses and D's mean outputs on the real and the fake batch."""
+    return {k: trainer.last.get(k, math.nan) for k in GAME_METRICS}
+
+
+def live(trainer):
+    """The progress bar's view of the game."""
+    return {k: f"{trainer.last[k]:.3f}" for k in GAME_METRICS if k in trainer.last}
+
+
 def uniform_pm1(dim):
     return lambda n, rng: rng.uniform(-1, 1, (n, dim)).astype(np.float32)
 
@@ -127,6 +158,9 @@ class DCGAN(Experiment):
     run_settings = {
         "seed": (0, dict(type=int), "random seed"),
         "data": (None, dict(), "Fashion-MNIST folder (default: $MINIGAN_DATA or Debian's)"),
+        "data_folder": (None, dict(metavar="DIR"),
+                        "train on a folder of JPEG/PNG images instead (CelebA's layout), "
+                        "centre-cropped and resized to --image-size, in colour; no judge"),
         "judge": (JUDGE, dict(), "the judge: a model.npz of examples/cnn_classifier.py "
                                  "(trained for 3 epochs and kept there if absent)"),
     }
@@ -139,19 +173,21 @@ class DCGAN(Experiment):
                  (c["batch_size"] >= 2, "--batch-size must be >= 2 (batch norm)"),
                  (math.isfinite(c["lr"]) and c["lr"] > 0, "--lr must be finite and > 0"),
                  (0 <= c["beta1"] < 1, "--beta1 must be in [0, 1)"),
-                 (c["latent_dim"] >= 1, "--latent-dim must be >= 1")]
+                 (c["latent_dim"] >= 1, "--latent-dim must be >= 1"),
+                 (c["image_size"] == 28 or c["data_folder"],
+                  "--image-size 64 needs --data-folder (Fashion-MNIST is 28x28)"),
+                 (not (c["data_folder"] and c["conditional"]),
+                  "--conditional needs labels: Fashion-MNIST, not --data-folder")]
+        self.summary_metrics = ({"d_real": "farthest", "d_fake": "farthest"}
+                                if c["data_folder"] else DCGAN.summary_metrics)
         return next((msg for ok, msg in rules if not ok), None)
 
-    def build(self, config, seed):
-        cond, m = config["conditional"], config["latent_dim"]
-        x, y, xte, yte = load_images(config["data"], config["batch_size"])
-        judge = get_judge(config["judge"], config["data"])
-        mg.manual_seed(seed)
+    @staticmethod
+    def _game(G, D, config, seed, x, y):
+        """(the trainer of G and D, turns per epoch): DCGAN init from (seed, 1), Adam, the
+        epochs' batches of x (and y, for the conditional game)."""
+        cond = config["conditional"]
         init = np.random.default_rng([seed, 1])
-        if cond:
-            G, D = ConditionalDCGANGenerator(m), ConditionalDCGANDiscriminator()
-        else:
-            G, D = dcgan_generator(m), dcgan_discriminator()
         G, D = (mg.nn.fuse(dcgan_init(net, init)) for net in (G, D))
         opt_g = mg.optim.Adam(G.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999))
         opt_d = mg.optim.FlatAdam(D.parameters(), lr=config["lr"],
@@ -159,52 +195,79 @@ class DCGAN(Experiment):
         holder = {}
         sample_real, per_epoch = epoch_sampler(x, y, config["batch_size"], seed,
                                                lambda: holder["trainer"].turns, cond)
-        trainer = GANTrainer(G, D, opt_g, opt_d, uniform_pm1(m), sample_real,
-                             np.random.default_rng(seed), batch_size=config["batch_size"],
-                             n_classes=10 if cond else 0, track_outputs=True)
-        holder["trainer"] = trainer
+        holder["trainer"] = GANTrainer(
+            G, D, opt_g, opt_d, uniform_pm1(config["latent_dim"]), sample_real,
+            np.random.default_rng(seed), batch_size=config["batch_size"],
+            n_classes=10 if cond else 0, track_outputs=True)
+        return holder["trainer"], per_epoch
+
+    def build(self, config, seed):
+        if config["data_folder"]:
+            return self._build_folder(config, seed)
+        cond, m = config["conditional"], config["latent_dim"]
+        x, y, xte, yte = load_images(config["data"], config["batch_size"])
+        judge = get_judge(config["judge"], config["data"])
+        mg.manual_seed(seed)
+        if cond:
+            G, D = ConditionalDCGANGenerator(m), ConditionalDCGANDiscriminator()
+        else:
+            G, D = dcgan_generator(m), dcgan_discriminator()
+        trainer, per_epoch = self._game(G, D, config, seed, x, y)
         scorer = ImageScorer(judge, xte)
         perfect = self._perfect(judge, scorer, x, xte, yte)
         z_eval = uniform_pm1(m)(EVAL_SAMPLES, np.random.default_rng(seed + 10_000))
         labels = np.repeat(np.arange(10), EVAL_SAMPLES // 10) if cond else None
         last = {}
 
-        def generate(z, y_):
-            G.eval()
-            try:
-                with mg.no_grad():
-                    return np.concatenate([
-                        (G(z[i:i + 500], y_[i:i + 500]) if cond else G(z[i:i + 500])).data
-                        for i in range(0, len(z), 500)])
-            finally:
-                G.train()
-
         def evaluate():
-            images = generate(z_eval, labels)
+            images = generate(G, z_eval, labels)
             scores = scorer(images, labels)
             last["samples"] = images
             metrics = {"fid": scores["fid"], **{f"prop_{k}": v for k, v in
                                                 enumerate(scores["proportions"])},
                        "prop_min": min(scores["proportions"]),
                        "prop_max": max(scores["proportions"]),
-                       **{k: trainer.last.get(k, math.nan) for k in
-                          ("d_loss", "g_loss", "d_real", "d_fake")}}
+                       **game_metrics(trainer)}
             if cond:
                 metrics["gan_test"] = scores["gan_test"]
-                snap = generate(np.tile(z_eval[:FIXED], (10, 1)),
+                snap = generate(G, np.tile(z_eval[:FIXED], (10, 1)),
                                 np.repeat(np.arange(10), FIXED)).reshape(10, FIXED, 1, 28, 28)
             else:
                 snap = images[:FIXED]
             return snap, metrics
 
-        def live():
-            return {k: f"{trainer.last[k]:.3f}" for k in ("d_loss", "g_loss", "d_real",
-                                                          "d_fake") if k in trainer.last}
-
         turns = config["epochs"] * per_epoch
         return Run(trainer, evaluate, perfect, schedule=(turns, per_epoch, per_epoch),
-                   final_samples=lambda: last["samples"], live=live, labels=labels,
-                   per_epoch=per_epoch, judge_accuracy=perfect["gan_test"])
+                   final_samples=lambda: last["samples"], live=lambda: live(trainer),
+                   labels=labels, per_epoch=per_epoch, judge_accuracy=perfect["gan_test"])
+
+    def _build_folder(self, config, seed):
+        """A DCGAN of colour images from a folder (the thesis's CelebA model at 64x64): no
+        labels and no judge, so an evaluation records the game's losses and D's outputs,
+        and keeps 1,000 samples and the fixed latents' images."""
+        size, m = config["image_size"], config["latent_dim"]
+        try:
+            x = load_image_folder(config["data_folder"], size)
+        except (FileNotFoundError, OSError) as exc:
+            raise UserError(f"--data-folder: {exc}") from None
+        if config["batch_size"] > len(x):
+            raise UserError(f"--batch-size {config['batch_size']} is more than the {len(x)} "
+                            f"images in {config['data_folder']}")
+        mg.manual_seed(seed)
+        G = dcgan_generator(m, channels=3, image_size=size)
+        D = dcgan_discriminator(channels=3, image_size=size)
+        trainer, per_epoch = self._game(G, D, config, seed, x, None)
+        z_eval = uniform_pm1(m)(FOLDER_SAMPLES, np.random.default_rng(seed + 10_000))
+        last = {}
+
+        def evaluate():
+            last["samples"] = generate(G, z_eval)
+            return last["samples"][:FIXED], game_metrics(trainer)
+
+        return Run(trainer, evaluate, dict(GAME_PERFECT),
+                   schedule=(config["epochs"] * per_epoch, per_epoch, per_epoch),
+                   final_samples=lambda: last["samples"], live=lambda: live(trainer),
+                   labels=None, per_epoch=per_epoch, judge_accuracy=None)
 
     @staticmethod
     def _perfect(judge, scorer, x, xte, yte):
@@ -215,12 +278,12 @@ class DCGAN(Experiment):
         out = {"fid": frechet_distance(*feature_stats(train_feats), *scorer.reference),
                **{f"prop_{k}": float(v) for k, v in enumerate(shares)},
                "prop_min": float(shares.min()), "prop_max": float(shares.max()),
-               "gan_test": accuracy(yte, predict(judge, (xte + 1) / 2)),
-               "d_loss": 2 * math.log(2), "g_loss": math.log(2), "d_real": 0.5,
-               "d_fake": 0.5}
+               "gan_test": accuracy(yte, predict(judge, (xte + 1) / 2)), **GAME_PERFECT}
         return out
 
     def postfix(self, m):
+        if "fid" not in m:              # a --data-folder run: no judge
+            return {k: f"{m[k]:.3f}" for k in ("d_real", "d_fake")}
         return {"fid": f"{m['fid']:.3g}", "props": f"{m['prop_min']:.3f}-{m['prop_max']:.3f}"}
 
     def extra_record(self, run, history, samples):
@@ -232,12 +295,12 @@ class DCGAN(Experiment):
         out = {}
         if run.labels is not None:
             out["labels.npy"] = lambda f: np.save(f, run.labels)
-            rows = samples.reshape(10, -1, 1, 28, 28)[:, :10]
+            rows = samples.reshape(10, -1, *samples.shape[1:])[:, :10]
             out["classes.png"] = lambda f: plot.image_grid(
                 history.snapshots[history.turns[-1]], f, "each row one class, the same 8 "
                 "latents (fig 5.3)", row_labels=list(range(10)))
         else:
-            rows = samples[:100].reshape(10, 10, 1, 28, 28)
+            rows = samples[:100].reshape(10, 10, *samples.shape[1:])
         epochs = {t // run.per_epoch: s for t, s in sorted(history.snapshots.items())}
         fixed = np.stack([s if run.labels is None else s[:, 0] for s in epochs.values()])
         out["samples_grid.png"] = lambda f: plot.image_grid(
@@ -254,7 +317,10 @@ class DCGAN(Experiment):
     def print_final(self, record):
         f, p = record["final"], record["perfect"]
         keys = ["fid", "prop_min", "prop_max"] + (["gan_test"] if "gan_test" in f else [])
-        print(f"  judge test accuracy {record['judge_test_accuracy']:.4f}")
+        if "fid" not in f:              # a --data-folder run: no judge
+            keys = list(GAME_METRICS)
+        else:
+            print(f"  judge test accuracy {record['judge_test_accuracy']:.4f}")
         print(f"  {'metric':<12}{'generator':>12}{'real images':>14}")
         for k in keys:
             print(f"  {k:<12}{f[k]:>12.4g}{p[k]:>14.4g}")

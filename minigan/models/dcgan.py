@@ -24,26 +24,42 @@ class Reshape(nn.Module):
         return x.reshape((x.shape[0],) + self.shape)
 
 
-def dcgan_generator(latent_dim=100, channels=1, width=128):
-    """z (N, latent_dim) -> image (N, channels, 28, 28) in [-1, 1]."""
-    return nn.Sequential(
-        nn.Linear(latent_dim, width * 7 * 7), nn.BatchNorm1d(width * 7 * 7), nn.ReLU(),
-        Reshape(width, 7, 7),
-        nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1),
-        nn.BatchNorm2d(width // 2), nn.ReLU(),
-        nn.ConvTranspose2d(width // 2, width // 4, 4, stride=2, padding=1),
-        nn.BatchNorm2d(width // 4), nn.ReLU(),
-        nn.Conv2d(width // 4, channels, 3, padding=1), nn.Tanh())
+SIZES = {28: 2, 64: 3}      # image side: up-sampling layers of G (7 -> 28, 8 -> 64)
 
 
-def dcgan_discriminator(channels=1, width=32):
-    """image (N, channels, 28, 28) -> logit (N, 1)."""
-    return nn.Sequential(
-        nn.Conv2d(channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-        nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.BatchNorm2d(2 * width),
-        nn.LeakyReLU(0.2),
-        nn.Conv2d(2 * width, 4 * width, 3, stride=2, padding=1), nn.BatchNorm2d(4 * width),
-        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(4 * width * 16, 1))
+def _ups(image_size):
+    if image_size not in SIZES:
+        raise ValueError(f"image_size must be one of {sorted(SIZES)}, got {image_size}")
+    return SIZES[image_size]
+
+
+def dcgan_generator(latent_dim=100, channels=1, width=128, image_size=28):
+    """z (N, latent_dim) -> image (N, channels, S, S) in [-1, 1], S = ``image_size``: 28 (the
+    thesis's Fashion-MNIST model: 128 x 7 x 7 -> 64 @ 14 -> 32 @ 28) or 64 (its CelebA model:
+    one more up-sampling, 256 x 8 x 8 -> 128 @ 16 -> 64 @ 32 -> 32 @ 64)."""
+    ups = _ups(image_size)
+    base, c = image_size >> ups, width << (ups - 2)
+    layers = [nn.Linear(latent_dim, c * base * base), nn.BatchNorm1d(c * base * base),
+              nn.ReLU(), Reshape(c, base, base)]
+    for _ in range(ups):
+        layers += [nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1),
+                   nn.BatchNorm2d(c // 2), nn.ReLU()]
+        c //= 2
+    return nn.Sequential(*layers, nn.Conv2d(c, channels, 3, padding=1), nn.Tanh())
+
+
+def dcgan_discriminator(channels=1, width=32, image_size=28):
+    """image (N, channels, S, S) -> logit (N, 1): strided convolutions halving the side down
+    to 4 x 4 (28: 32 @ 14, 64 @ 7, 128 @ 4; 64: 32 @ 32 ... 256 @ 4), batch norm on all but
+    the first, LeakyReLU 0.2, a linear logit."""
+    downs = _ups(image_size) + 1
+    layers, c = [nn.Conv2d(channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2)], width
+    for i in range(1, downs):
+        k = 3 if i == downs - 1 and image_size == 28 else 4        # 7 -> 4
+        layers += [nn.Conv2d(c, 2 * c, k, stride=2, padding=1), nn.BatchNorm2d(2 * c),
+                   nn.LeakyReLU(0.2)]
+        c *= 2
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * 16, 1))
 
 
 def dcgan_init(module, rng):
