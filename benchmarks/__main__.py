@@ -22,6 +22,7 @@ from benchmarks import conditional_turn, mixture_turn, models, op_overhead, spat
 from benchmarks.timing import interleaved
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EPOCH_TURNS = 937           # 60,000 Fashion-MNIST images in minibatches of 64
 
 
 def gemm_efficiency(quick):
@@ -106,6 +107,13 @@ def run(quick, repeats=7):
         a, b = pair(**kw)
         med = interleaved({"minigan": a, "torch": b}, repeats, 1 if quick else number)
         row(name, med["minigan"] * 1e3, med["torch"] * 1e3, target)
+    # a whole epoch of the example (937 turns of 64): at most 3 repeats, each takes minutes
+    turns = 3 if quick else EPOCH_TURNS
+    a, b = models.dcgan_pair(**({"batch": 4} if quick else {}))
+    med = interleaved({"minigan": lambda: [a() for _ in range(turns)],
+                       "torch": lambda: [b() for _ in range(turns)]},
+                      1 if quick else min(repeats, 3), 1, warmup=0)
+    row(f"DCGAN epoch ({turns} turns, b64)", med["minigan"] * 1e3, med["torch"] * 1e3, 1.3)
     for name, ours, theirs, _ in spatial.measure(repeats, 1 if quick else number, quick):
         row(name, ours, theirs, 0.5 if "pool" in name else 1.5)
     over = op_overhead.measure(repeats, 10 if quick else 2000)

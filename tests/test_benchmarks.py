@@ -46,9 +46,10 @@ def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):
     # each model workload first checks minigan against its PyTorch twin (models._compare)
     runner.main(["--quick", "--json", str(tmp_path / "bench.json")])
     saved = json.loads((tmp_path / "bench.json").read_text())
-    assert len(saved["rows"]) == 12 and saved["quick"]
+    assert len(saved["rows"]) == 13 and saved["quick"]
     assert {"cold_cache_s", "warm_cache_s"} <= set(saved["cold_start"])
-    assert "DCGAN turn" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "DCGAN turn" in out and "DCGAN epoch (3 turns, b64)" in out
 
 
 def test_importing_the_benchmarks_applies_minigans_process_settings_before_numpy():
