@@ -182,7 +182,8 @@ def run_search(G, D, images, masks, z0, weighting, args):
     try:
         found = ip.search(G, D, images, masks, z0, weighting=weighting, keep=args.keep,
                           steps=args.steps, lr=args.lr, lam=args.lam, batch=args.batch,
-                          on_step=lambda: bar.update(1), on_chunk=keep, done=done)
+                          on_step=lambda loss: _advance(bar, loss), on_chunk=keep,
+                          done=done)
     except KeyboardInterrupt:
         bar.close()
         print(f"interrupted: {len(done)} of {chunks} chunks kept in {path}; the same command "
@@ -190,6 +191,12 @@ def run_search(G, D, images, masks, z0, weighting, args):
         raise SystemExit(130) from None
     bar.close()
     return found, time.perf_counter() - start
+
+
+def _advance(bar, loss):
+    bar.update(1)
+    if loss is not None and bar.n % 10 == 0:
+        bar.set_postfix_str(f"mean loss {loss:.3g}", refresh=False)
 
 
 def score(completed, originals, masks, labels, judge):

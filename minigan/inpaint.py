@@ -195,7 +195,8 @@ def _losses(G, D, z, y, w, lam, batch):
 def refine(G, D, z0, y, w, steps, lr=LR, lam=LAMBDA, on_step=None):
     """Adam on the latents z0 (B, m) for ``steps`` steps, each kept in [-1, 1] (the latent's
     support), all in one batch; returns (z, loss per latent at z (B,), G(z), mean loss after
-    each step (steps + 1,)). G and D must be frozen (``frozen``)."""
+    each step (steps + 1,)). ``on_step(mean loss)`` after each step. G and D must be frozen
+    (``frozen``)."""
     z = mg.Tensor(np.array(z0, dtype=np.float32), requires_grad=True)
     opt = mg.optim.Adam([z], lr=lr)
     curve = []
@@ -207,7 +208,7 @@ def refine(G, D, z0, y, w, steps, lr=LR, lam=LAMBDA, on_step=None):
         opt.step()
         z.data = np.clip(z.data, -1, 1)
         if on_step is not None:
-            on_step()
+            on_step(curve[-1])
     loss, x = _losses(G, D, z.data, y, w, lam, len(z.data))
     return z.data, loss, x, np.array(curve + [float(loss.mean())])
 
@@ -217,8 +218,9 @@ def search(G, D, images, masks, z0, *, weighting="mask", keep=4, steps=300, lr=L
     """Inpaint ``images`` (N, C, H, W) in [-1, 1] with holes ``masks`` by searching G's latent
     space from the candidates z0 (N, K, m): all N*K are scored, the ``keep`` best of each image
     refined by ``refine``, the lowest final loss kept. Images go in chunks of batch // keep
-    (a batch of ``batch`` latents); ``on_chunk(i, result)`` is called as chunk i finishes and
-    ``done`` {i: result} skips finished chunks (a resumed search). Returns a Search."""
+    (a batch of ``batch`` latents); ``on_step(mean loss)`` is called after each step (with
+    None for the steps of a chunk already done), ``on_chunk(i, result)`` as chunk i finishes,
+    and ``done`` {i: result} skips finished chunks (a resumed search). Returns a Search."""
     masks = check_masks(masks, images)
     n, k = z0.shape[:2]
     if not 1 <= keep <= k:
@@ -236,7 +238,7 @@ def search(G, D, images, masks, z0, *, weighting="mask", keep=4, steps=300, lr=L
                     on_chunk(c, done[c])
             elif on_step is not None:
                 for _ in range(steps):
-                    on_step()
+                    on_step(None)
     parts = [done[c] for c in sorted(done)]
     sizes = np.array([len(p["loss"]) for p in parts], dtype=np.float64)
     curve = sum(p["curve"] * s for p, s in zip(parts, sizes)) / sizes.sum()

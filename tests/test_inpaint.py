@@ -158,8 +158,9 @@ def test_a_resumed_search_gives_the_same_result():
                       on_chunk=lambda i, r: chunks.__setitem__(i, r))
     assert sorted(chunks) == [0, 1, 2]
     again = ip.search(G, D, x, m, z0, keep=2, steps=6, batch=4, done={0: chunks[0]},
-                      on_step=lambda: steps.append(1))
-    assert len(steps) == 3 * 6
+                      on_step=steps.append)
+    assert len(steps) == 3 * 6 and steps[:6] == [None] * 6       # chunk 0 was done
+    assert all(isinstance(v, float) and v > 0 for v in steps[6:])   # each step's mean loss
     for key in ("z", "generated", "loss", "curve"):
         np.testing.assert_array_equal(getattr(again, key), getattr(whole, key))
 
