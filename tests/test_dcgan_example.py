@@ -80,6 +80,11 @@ def test_resume_after_an_epoch_ends_bit_for_bit_as_the_uninterrupted_run(data, t
     assert exc.value.code == 130
     monkeypatch.undo()
     monkeypatch.setattr(dc, "EVAL_SAMPLES", 100)
+    state = mg.load(cut / "checkpoint.npz")           # as written before these settings were
+    config = json.loads(str(state["config"]))
+    del config["image_size"], config["data_folder"]
+    state["config"] = json.dumps(config)
+    mg.save(state, cut / "checkpoint.npz")
     ex.main(["--resume", str(cut), "--no-progress"])
     resumed = mg.load(cut / "checkpoint.npz")
     for net in ("G", "D"):

@@ -246,6 +246,17 @@ class Experiment:
     def _all_settings(self):
         return (*self.settings, "preset", *self.run_settings)
 
+    def _added_since(self, saved):
+        """A checkpoint written before a setting existed ran as its preset's value (a run
+        setting: its default), which is how settings are added here: fill those in. A
+        checkpoint of another example (no preset of ours) is left as it is."""
+        if saved.get("preset") not in self.presets:
+            return saved
+        added = {k: self.presets[saved["preset"]][k] for k in self.settings if k not in saved}
+        added.update({k: default for k, (default, _, _) in self.run_settings.items()
+                      if k not in saved and k != "seed"})
+        return {**added, **saved}
+
     def _resumed_config(self, ap, args):
         """The interrupted run's settings; a flag given now must agree with them."""
         path = os.path.join(args.resume, "checkpoint.npz")
@@ -257,6 +268,7 @@ class Experiment:
             ap.error(f"--resume {args.resume}: checkpoint.npz is not a run of this example "
                      f"({exc})")
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
+        saved = self._added_since(saved)
         missing = [k for k in self._all_settings() if k not in saved]
         if missing:
             ap.error(f"--resume {args.resume}: checkpoint.npz is not a run of this example "
