@@ -85,6 +85,9 @@ def test_weighting_and_blend_choose_the_variants(tiny_fashion, gan, tmp_path):
                            "--blend", "poisson", "--batch", "24"))
     np.testing.assert_allclose(batch["rows"]["GAN, importance, poisson"]["psnr"],
                                record["rows"]["GAN, importance, poisson"]["psnr"], rtol=1e-4)
+    chunks = {p: len(mg.load(p / "search-importance.npz")["chunks"]) for p in
+              (tmp_path, tmp_path / "b")}
+    assert chunks == {tmp_path: 3, tmp_path / "b": 1}      # 12 images, 4 or 12 a batch
 
 
 @pytest.mark.parametrize("flags, message", [
