@@ -36,24 +36,12 @@ from minigan import plot
 from minigan.experiments.dcgan import JUDGE, get_judge, load_images
 from minigan.metrics import accuracy, predict
 from minigan.models import dcgan_discriminator, dcgan_generator
-from minigan.runs import UserError, check_output_folder, cli
+from minigan.runs import UserError, check_output_flag, cli, comma_list
 from minigan.serialization import atomic_file, save_json
 
 CHECKPOINT = os.path.join("runs", "dcgan", "checkpoint.npz")
 STEPS, KEEP, CANDIDATES = 300, 2, 64
 SHOWN = 10                  # images (columns) in the figures
-
-
-def _choices(allowed):
-    def parse(text):
-        names = [t.strip() for t in text.split(",") if t.strip()]
-        bad = [n for n in names if n not in allowed]
-        if bad or not names:
-            raise argparse.ArgumentTypeError(
-                f"{', '.join(bad) or repr(text)}: choose from {', '.join(allowed)} "
-                "(comma-separated)")
-        return list(dict.fromkeys(names))
-    return parse
 
 
 def make_parser():
@@ -64,9 +52,9 @@ def make_parser():
     add("--mask", default="centre", choices=ip.MASKS,
         help="the hole: the centre half (the thesis), the left half, 3 random blocks, or a "
              "random 80%% of the pixels")
-    add("--weighting", type=_choices(ip.WEIGHTINGS), default=list(ip.WEIGHTINGS),
+    add("--weighting", type=comma_list(ip.WEIGHTINGS, "weighting"), default=list(ip.WEIGHTINGS),
         help="contextual weights: mask (the thesis), importance (Yeh et al.), or both")
-    add("--blend", type=_choices(tuple(ip.BLENDS)), default=list(ip.BLENDS),
+    add("--blend", type=comma_list(tuple(ip.BLENDS), "blend"), default=list(ip.BLENDS),
         help="fill the hole from G(z*) by paste (the thesis), poisson, or both")
     add("--n-images", type=int, default=1000, help="test images to inpaint")
     add("--steps", type=int, default=STEPS, help="Adam steps on z (the thesis: 5000)")
@@ -103,10 +91,7 @@ def parse_args(argv=None):
     bad = next((msg for ok, msg in rules if not ok), None)
     if bad:
         ap.error(bad)
-    try:
-        check_output_folder(args.out)
-    except UserError as exc:
-        ap.error(str(exc))
+    check_output_flag(ap, args.out)
     return args
 
 

@@ -22,7 +22,7 @@ import sys
 import time
 
 from minigan import plot
-from minigan.runs import UserError, check_output_folder, cli
+from minigan.runs import check_output_flag, cli, comma_list
 from minigan.serialization import atomic_file, save_json
 from minigan.sweep import (
     FIGURES,
@@ -37,19 +37,9 @@ from minigan.sweep import (
 )
 
 
-def _figures(text):
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [n for n in names if n not in FIGURES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown figure {', '.join(unknown) or repr(text)}; choose from "
-            f"{', '.join(FIGURES)} (comma-separated)")
-    return names
-
-
 def make_parser():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--figure", type=_figures, default=list(FIGURES),
+    ap.add_argument("--figure", type=comma_list(tuple(FIGURES), "figure"), default=list(FIGURES),
                     help="figures to run, e.g. 4.6 or 4.6,4.9 (default: all six)")
     ap.add_argument("--seeds", type=int, default=None,
                     help="seeds per setting, 0..N-1 (default: 5; 2 with --quick)")
@@ -82,10 +72,7 @@ def parse_args(argv=None):
             ap.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
     if args.scheduler is not None and "://" not in args.scheduler:
         ap.error(f"--scheduler must be an address like tcp://HOST:8786, got {args.scheduler!r}")
-    try:
-        check_output_folder(args.out)
-    except UserError as exc:
-        ap.error(str(exc))
+    check_output_flag(ap, args.out)
     return args
 
 

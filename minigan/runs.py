@@ -134,6 +134,29 @@ def check_output_folder(out):
         raise UserError(f"--out {out}: {exc}") from None
 
 
+def comma_list(allowed, what):
+    """argparse type: a comma-separated list of names out of ``allowed`` (order kept,
+    repeats dropped); anything else is one error naming what is allowed."""
+    def parse(text):
+        names = [t.strip() for t in text.split(",") if t.strip()]
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(unknown) or repr(text)}; choose from "
+                f"{', '.join(allowed)} (comma-separated)")
+        return list(dict.fromkeys(names))
+    return parse
+
+
+def check_output_flag(ap, out):
+    """``check_output_folder`` for a command line: a problem is reported as argparse reports
+    a bad flag (``ap.error``: one line, exit status 2)."""
+    try:
+        check_output_folder(out)
+    except UserError as exc:
+        ap.error(str(exc))
+
+
 def prepare_output(out):
     """Check ``out`` before any work (``check_output_folder``). Returns the folder a new run
     should write into (see ``staging_folder``); UserError if unusable."""
