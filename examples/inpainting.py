@@ -33,9 +33,9 @@ from tqdm import tqdm
 import minigan as mg
 from minigan import inpaint as ip
 from minigan import plot
-from minigan.experiments.dcgan import JUDGE, get_judge, load_images
+from minigan.experiments.dcgan import JUDGE, get_judge, load_images, networks
 from minigan.metrics import accuracy, predict
-from minigan.models import dcgan_discriminator, dcgan_generator
+from minigan.metrics.images import judge_inputs
 from minigan.runs import UserError, check_output_flag, cli, comma_list
 from minigan.serialization import atomic_file, save_json
 
@@ -109,7 +109,7 @@ def load_gan(path):
     if config.get("conditional"):
         raise UserError(f"--checkpoint {path}: a conditional DCGAN; inpainting needs the "
                         "unconditional one (a test image's class is not given)")
-    G, D = mg.nn.fuse(dcgan_generator(m)), mg.nn.fuse(dcgan_discriminator())
+    G, D = (mg.nn.fuse(net) for net in networks(config))
     try:
         G.load_state_dict(state["G"])
         D.load_state_dict(state["D"])
@@ -184,12 +184,16 @@ def _advance(bar, loss):
         bar.set_postfix_str(f"mean loss {loss:.3g}", refresh=False)
 
 
+def judged(judge, images, labels):
+    """The judge's accuracy on images in [-1, 1]."""
+    return accuracy(labels, predict(judge, judge_inputs(images)))
+
+
 def score(completed, originals, masks, labels, judge):
     psnr = ip.hole_psnr(completed, originals, masks)
     return {"psnr": float(psnr.mean()), "psnr_median": float(np.median(psnr)),
             "ssim": float(ip.hole_ssim(completed, originals, masks).mean()),
-            "accuracy": accuracy(labels, predict(judge, (completed + 1) / 2)),
-            "_psnr": psnr}
+            "accuracy": judged(judge, completed, labels)}
 
 
 def verdicts(rows):
@@ -226,14 +230,14 @@ def table(rows, judge_accuracy):
     return "\n".join(out)
 
 
-def figures(out, originals, masks, shown, best, rows_order, searches):
+def figures(out, originals, masks, shown, best, searches):
     cond = ip.masked(originals, masks)
     rows, labels = [cond[:SHOWN]], ["condition"]
     for w, found in searches.items():
         rows.append(found.generated[:SHOWN])
         labels.append(f"G(z*), {w}")
-        for name in rows_order:
-            if name.startswith(f"GAN, {w}"):
+        for name in shown:
+            if name.startswith(f"GAN, {w},"):
                 rows.append(shown[name][:SHOWN])
                 labels.append(name.split(", ")[-1] + f", {w}")
     for name in ("mean fill", "nearest neighbour"):
@@ -244,13 +248,13 @@ def figures(out, originals, masks, shown, best, rows_order, searches):
     with atomic_file(os.path.join(out, "inpainting.png")) as f:
         plot.image_grid(np.stack(rows), f, "inpainting by latent search, one column an image",
                         row_labels=labels)
-    name, psnr = best
+    psnr = ip.hole_psnr(shown[best], originals, masks)
     worst = np.argsort(psnr, kind="stable")[:SHOWN]
-    w = name.split(", ")[1]
-    grid = np.stack([cond[worst], searches[w].generated[worst], shown[name][worst],
+    w = best.split(", ")[1]
+    grid = np.stack([cond[worst], searches[w].generated[worst], shown[best][worst],
                      originals[worst]])
     with atomic_file(os.path.join(out, "worst.png")) as f:
-        plot.image_grid(grid, f, f"the 10 worst by PSNR in the hole: {name}",
+        plot.image_grid(grid, f, f"the 10 worst by PSNR in the hole: {best}",
                         row_labels=["condition", "G(z*)", "completed", "original"])
     with atomic_file(os.path.join(out, "search.png")) as f:
         plot.curves(np.arange(len(next(iter(searches.values())).curve)),
@@ -277,17 +281,15 @@ def main(argv=None):
         for b in args.blend:
             completed[f"GAN, {w}, {b}"] = ip.BLENDS[b](originals, searches[w].generated,
                                                        masks)
-    rows = {"original": {"accuracy": accuracy(labels, predict(judge, (originals + 1) / 2))},
-            "masked (hole grey)": {"accuracy": accuracy(labels, predict(
-                judge, (ip.masked(originals, masks) + 1) / 2))}}
+    rows = {"original": {"accuracy": judged(judge, originals, labels)},
+            "masked (hole grey)": {"accuracy": judged(judge, ip.masked(originals, masks),
+                                                      labels)}}
     rows.update({name: score(c, originals, masks, labels, judge)
                  for name, c in completed.items()})
-    judge_accuracy = accuracy(yte, predict(judge, (xte + 1) / 2))
+    judge_accuracy = judged(judge, xte, yte)
     gan = [n for n in completed if n.startswith("GAN")]
     best = max(gan, key=lambda n: (rows[n]["accuracy"], rows[n]["psnr"]))
-    figures(args.out, originals, masks, completed, (best, rows[best]["_psnr"]), gan, searches)
-    for r in rows.values():
-        r.pop("_psnr", None)
+    figures(args.out, originals, masks, completed, best, searches)
     lines = verdicts(rows)
     header = f"    python examples/inpainting.py {' '.join(argv)}".rstrip()
     text = "\n".join([header, "", table(rows, judge_accuracy), "", *[f"- {v}" for v in lines],

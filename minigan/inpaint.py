@@ -263,7 +263,7 @@ def _chunk(G, D, y, w, z0, keep, steps, lr, lam, batch, on_step):
 
 def paste(images, generated, masks):
     """The thesis's fill: M y + (1 - M) G(z*)."""
-    return np.where(np.asarray(masks)[:, None], images, generated)
+    return np.where(check_masks(masks, images)[:, None], images, generated)
 
 
 def _neighbour_sum(a):
@@ -357,11 +357,15 @@ def _unit(images, value_range):
 def hole_psnr(completed, originals, masks, value_range=(-1.0, 1.0)):
     """PSNR (dB) of each completed image against its original over the hole's pixels only
     (the known ones are the original's by construction); 100 dB for an exact hole."""
-    masks = check_masks(masks, originals)
-    hole = np.broadcast_to(~masks[:, None], originals.shape)
     d = _unit(completed, value_range) - _unit(originals, value_range)
-    mse = (d * d * hole).sum((1, 2, 3)) / hole.sum((1, 2, 3))
+    mse = _hole_mean(d * d, masks, originals)
     return 10 * np.log10(1 / np.maximum(mse, 1e-10))
+
+
+def _hole_mean(values, masks, images):
+    """The mean of ``values`` (N, C, H, W) over each image's hole."""
+    hole = np.broadcast_to(~check_masks(masks, images)[:, None], values.shape)
+    return (values * hole).sum((1, 2, 3)) / hole.sum((1, 2, 3))
 
 
 def _gaussian_blur(a, sigma=1.5, radius=3):
@@ -380,7 +384,6 @@ def hole_ssim(completed, originals, masks, value_range=(-1.0, 1.0)):
     """SSIM (Wang et al. 2004: Gaussian window of sigma 1.5, here 7x7 for 28x28 images,
     K1 0.01, K2 0.03, on intensities in [0, 1]) of each completed image against its original,
     its map averaged over the hole's pixels."""
-    masks = check_masks(masks, originals)
     a, b = _unit(completed, value_range), _unit(originals, value_range)
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     mu_a, mu_b = _gaussian_blur(a), _gaussian_blur(b)
@@ -389,10 +392,11 @@ def hole_ssim(completed, originals, masks, value_range=(-1.0, 1.0)):
     cov = _gaussian_blur(a * b) - mu_a * mu_b
     ssim = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)
             / ((mu_a ** 2 + mu_b ** 2 + c1) * (va + vb + c2)))
-    hole = np.broadcast_to(~masks[:, None], a.shape)
-    return (ssim * hole).sum((1, 2, 3)) / hole.sum((1, 2, 3))
+    return _hole_mean(ssim, masks, originals)
 
 
 def masked(images, masks):
-    """What the search sees: the images with their holes mid grey (HOLE_GREY)."""
-    return paste(images, np.full_like(images, HOLE_GREY), check_masks(masks, images))
+    """The images with their holes mid grey (HOLE_GREY): the condition as figures show it,
+    and what the judge is given as "masked". (The search never sees the hole's pixels: their
+    weight is 0.)"""
+    return paste(images, np.full_like(images, HOLE_GREY), masks)

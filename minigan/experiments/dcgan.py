@@ -124,6 +124,18 @@ def epoch_sampler(x, y, batch_size, seed, trainer_turns, conditional):
     return sample, per_epoch
 
 
+def networks(config):
+    """A run's G and D (not initialised, not fused) from its settings: conditional, or from an
+    image folder (colour, at ``image_size``), or Fashion-MNIST's. Settings an older
+    checkpoint lacks take their first value."""
+    m = config["latent_dim"]
+    if config.get("conditional"):
+        return ConditionalDCGANGenerator(m), ConditionalDCGANDiscriminator()
+    channels, size = (3 if config.get("data_folder") else 1), config.get("image_size", 28)
+    return (dcgan_generator(m, channels, image_size=size),
+            dcgan_discriminator(channels, image_size=size))
+
+
 def generate(G, z, labels=None, chunk=500):
     """G's images of the latents z (and labels, for a conditional G), in evaluation mode
     (batch norm on its running statistics), in chunks, without a graph."""
@@ -178,9 +190,12 @@ class DCGAN(Experiment):
                   "--image-size 64 needs --data-folder (Fashion-MNIST is 28x28)"),
                  (not (c["data_folder"] and c["conditional"]),
                   "--conditional needs labels: Fashion-MNIST, not --data-folder")]
-        self.summary_metrics = ({"d_real": "farthest", "d_fake": "farthest"}
-                                if c["data_folder"] else DCGAN.summary_metrics)
         return next((msg for ok, msg in rules if not ok), None)
+
+    def summary_for(self, config):
+        if config["data_folder"]:           # no judge: how near D is to its equilibrium
+            return {"d_real": "farthest", "d_fake": "farthest"}
+        return self.summary_metrics
 
     @staticmethod
     def _game(G, D, config, seed, x, y):
@@ -208,10 +223,7 @@ class DCGAN(Experiment):
         x, y, xte, yte = load_images(config["data"], config["batch_size"])
         judge = get_judge(config["judge"], config["data"])
         mg.manual_seed(seed)
-        if cond:
-            G, D = ConditionalDCGANGenerator(m), ConditionalDCGANDiscriminator()
-        else:
-            G, D = dcgan_generator(m), dcgan_discriminator()
+        G, D = networks(config)
         trainer, per_epoch = self._game(G, D, config, seed, x, y)
         scorer = ImageScorer(judge, xte)
         perfect = self._perfect(judge, scorer, x, xte, yte)
@@ -254,8 +266,7 @@ class DCGAN(Experiment):
             raise UserError(f"--batch-size {config['batch_size']} is more than the {len(x)} "
                             f"images in {config['data_folder']}")
         mg.manual_seed(seed)
-        G = dcgan_generator(m, channels=3, image_size=size)
-        D = dcgan_discriminator(channels=3, image_size=size)
+        G, D = networks(config)
         trainer, per_epoch = self._game(G, D, config, seed, x, None)
         z_eval = uniform_pm1(m)(FOLDER_SAMPLES, np.random.default_rng(seed + 10_000))
         last = {}

@@ -127,7 +127,7 @@ class Experiment:
     keywords, help)}: every preset sets each), ``run_settings`` ({name: (default, argparse
     keywords, help)}: settings outside the presets, e.g. the eval interval), and the methods
     ``check``, ``build``, ``figures``; optionally ``postfix``, ``print_final``,
-    ``summary_metrics``."""
+    ``summary_metrics`` (or ``summary_for``, when they depend on the settings)."""
 
     name = "experiment"
     description = ""
@@ -428,20 +428,25 @@ class Experiment:
         self.print_summary(summary, args.out)
         return summary
 
+    def summary_for(self, config):
+        """The metrics summary.json reports for runs of these settings (``summary_metrics``)."""
+        return self.summary_metrics
+
     def summarise(self, out, config, folders, codes, wall):
-        curve = next(iter(self.summary_metrics))
+        metrics = self.summary_for(config)
+        curve = next(iter(metrics))
         per_seed = {str(s): _seed_result(f, os.path.join(out, "logs", f"seed-{s}.txt"),
                                          codes.get(s), curve) for s, f in folders.items()}
         done = [r for r in per_seed.values() if r["status"] == "complete"]
         perfect = next((r["perfect"] for r in done), None)
         stats = {k: _stats([r["final"][k] for r in done], worst, perfect and perfect[k])
-                 for k, worst in self.summary_metrics.items()}
+                 for k, worst in metrics.items()}
         return {"preset": config["preset"], "config": json_config(config), "seeds": per_seed,
                 "complete": len(done), "failed": len(per_seed) - len(done), "stats": stats,
                 "perfect": perfect, "curve": curve, "wall_seconds": wall}
 
     def print_summary(self, summary, out):
-        keys = list(self.summary_metrics)
+        keys = list(summary["stats"])
         print(f"\n{summary['complete']} of {len(summary['seeds'])} seeds complete, preset "
               f"{summary['preset']} ({summary['wall_seconds']:.0f} s)")
         print(f"  {'seed':>6} " + " ".join(f"{k:>14}" for k in keys))

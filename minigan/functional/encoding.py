@@ -57,8 +57,8 @@ class CatOneHot(Function):
 
 def cat_one_hot(x, labels, num_classes):
     """``cat([x, one_hot(labels, num_classes)], 1)`` for x (N, d), in one node (the
-    conditional models' input, Mirza & Osindero 2014): the same numbers and gradient, at
-    about half the cost of the two ops. Labels get no gradient."""
+    conditional models' input, Mirza & Osindero 2014): the same numbers and gradient, with
+    one node and one check of the labels instead of two ops. Labels get no gradient."""
     x = as_tensor(x)
     labels = _labels(labels, num_classes, "cat_one_hot")
     if x.ndim != 2 or x.shape[0] != labels.shape[0]:
