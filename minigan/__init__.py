@@ -9,7 +9,15 @@ from minigan import _runtime
 _runtime.configure()    # before NumPy and Numba load: see minigan/_runtime.py
 
 from minigan import functional, nn, optim, viz
-from minigan.backend import get_array_module, manual_seed, set_default_dtype
+from minigan.backend import (
+    Device,
+    DeviceMismatchError,
+    device,
+    get_array_module,
+    manual_seed,
+    set_default_dtype,
+    to_host,
+)
 from minigan.core import (
                           Function,
                           Parameter,
@@ -51,5 +59,6 @@ __all__ = [
     "maximum", "mean", "minimum", "no_grad", "pad", "reference_mode", "is_reference_mode",
     "set_default_dtype", "set_grad_enabled",
     "sqrt", "stack", "sum", "tensor", "where", "nn", "optim", "viz", "gradcheck",
-    "gradgradcheck", "GradcheckError", "save", "load",
+    "gradgradcheck", "GradcheckError", "save", "load", "Device", "DeviceMismatchError", "device",
+    "to_host",
 ]

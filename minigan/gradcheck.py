@@ -15,6 +15,7 @@ almost every u). Two modes:
 """
 import numpy as np
 
+from minigan.backend import device_of, get_array_module, to_device, to_host
 from minigan.core import Tensor, grad
 
 
@@ -23,11 +24,14 @@ class GradcheckError(AssertionError):
 
 
 def _prepare(inputs):
-    """float64 leaf copies of the differentiable inputs; other inputs pass through."""
+    """float64 leaf copies of the differentiable inputs, on their devices; other inputs pass
+    through."""
     xs, diff = [], []
     for x in inputs:
         is_tensor = isinstance(x, Tensor)
-        arr = np.asarray(x.data if is_tensor else x)
+        arr = x.data if is_tensor else x
+        if not hasattr(arr, "dtype"):
+            arr = np.asarray(arr)           # numbers and lists
         wants = arr.dtype.kind == "f" and (x.requires_grad if is_tensor else True)
         if wants:
             xs.append(Tensor(arr.astype(np.float64), requires_grad=True))
@@ -41,6 +45,15 @@ def _outputs(fn, xs):
     out = fn(*xs)
     out = out if isinstance(out, (tuple, list)) else (out,)
     return [o for o in out if isinstance(o, Tensor) and o.dtype.kind == "f"]
+
+
+def _weights(rng, outs):
+    """Random weights u_k for the outputs, each on its output's device."""
+    return [to_device(rng.standard_normal(o.shape), device_of(o.data)) for o in outs]
+
+
+def _zeros_like(t):
+    return Tensor(get_array_module(t.data).zeros(t.shape))
 
 
 def _scalar(outs, us):
@@ -57,7 +70,7 @@ def _analytic(fn, xs, diff, us):
     if loss is None or not loss.requires_grad:
         return [np.zeros(xs[i].shape) for i in diff]
     gs = grad(loss, [xs[i] for i in diff], allow_unused=True)
-    return [np.zeros(xs[i].shape) if g is None else np.asarray(g.data, dtype=np.float64)
+    return [np.zeros(xs[i].shape) if g is None else to_host(g.data).astype(np.float64)
             for i, g in zip(diff, gs)]
 
 
@@ -92,7 +105,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, mode="full", raise_exc
     if not diff:
         raise ValueError("gradcheck: no floating input to check")
     rng = np.random.default_rng(seed)
-    us = [rng.standard_normal(o.shape) for o in _outputs(fn, xs)]
+    us = _weights(rng, _outputs(fn, xs))
     analytic = _analytic(fn, xs, diff, us)
     if mode == "directional":
         return _directional(fn, xs, diff, us, analytic, eps, atol, rtol, rng, raise_exception)
@@ -123,7 +136,7 @@ def _directional(fn, xs, diff, us, analytic, eps, atol, rtol, rng, raise_excepti
     values = []
     for sign in (1, -1):
         for i, b, d in zip(diff, base, dirs):
-            xs[i].data[...] = b + sign * eps * d
+            xs[i].data[...] = b + to_device(sign * eps * d, device_of(b))
         values.append(_value(fn, xs, us))
     for i, b in zip(diff, base):
         xs[i].data[...] = b
@@ -146,7 +159,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, mode="full",
     """
     xs, diff = _prepare(inputs)
     rng = np.random.default_rng(seed + 1)
-    us = [rng.standard_normal(o.shape) for o in _outputs(fn, xs)]
+    us = _weights(rng, _outputs(fn, xs))
     n = len(xs)
 
     def backward_of_fn(*args):
@@ -155,9 +168,9 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, mode="full",
         loss = _scalar(outs, ws)
         targets = [ins[i] for i in diff]
         if loss is None or not loss.requires_grad:
-            return tuple(Tensor(np.zeros(t.shape)) for t in targets)
+            return tuple(_zeros_like(t) for t in targets)
         gs = grad(loss, targets, create_graph=True, allow_unused=True)
-        return tuple(Tensor(np.zeros(t.shape)) if g is None else g
+        return tuple(_zeros_like(t) if g is None else g
                      for t, g in zip(targets, gs))
 
     return gradcheck(backward_of_fn, list(xs) + us, eps, atol, rtol, mode, raise_exception,

@@ -16,6 +16,8 @@ from urllib.parse import quote, unquote
 
 import numpy as np
 
+from minigan import backend
+from minigan.backend import to_host
 from minigan.core import Tensor
 
 _SEP = "/"
@@ -36,8 +38,8 @@ def _flatten(obj, prefix, out):
         return
     if isinstance(obj, Tensor):
         obj = obj.data
-    if hasattr(obj, "get") and not isinstance(obj, np.ndarray):   # a CuPy array
-        obj = obj.get()
+    if hasattr(obj, "shape") and not isinstance(obj, np.ndarray):
+        obj = to_host(obj)          # a device array: files always hold host arrays
     arr = np.asarray(obj)
     if arr.dtype == object:
         raise TypeError(f"save: {unquote(prefix)!r} holds a {type(obj).__name__}, which is not "
@@ -116,10 +118,15 @@ def save(state, path):
                 np.lib.format.write_array(entry, arr, allow_pickle=False)
 
 
-def load(path):
+def load(path, device=None):
     """Read a checkpoint written by ``save`` (never unpickles anything). Anything else (an
-    ``.npy`` array, a text file, a damaged file) is refused with one message naming it."""
+    ``.npy`` array, a text file, a damaged file) is refused with one message naming it.
+
+    ``device`` ("cuda", ...): its floating arrays (weights, buffers, optimizer moments) are
+    placed there; integers and strings (step counters, RNG states, labels) stay on the host,
+    where the code that reads them works."""
     path = os.fspath(path)
+    dev = None if device is None else backend.device(device)   # a bad name fails first
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
     if os.path.isdir(path):
@@ -140,6 +147,9 @@ def load(path):
         raise ValueError(f"{path!r} is a damaged checkpoint ({exc})") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         raise ValueError(f"{path!r} is a damaged checkpoint ({exc})") from None
+    if dev is not None:
+        entries = {k: backend.to_device(v, dev) if v.dtype.kind == "f" else v
+                   for k, v in entries.items()}
     return _unflatten(entries)
 
 

@@ -43,3 +43,29 @@ def tiny_fashion(tmp_path_factory):
         write_idx(x, root / f"{split}-images-idx3-ubyte.gz")
         write_idx(y.astype(np.uint8), root / f"{split}-labels-idx1-ubyte.gz")
     return str(root)
+
+
+def _devices():
+    """The devices the suite runs on: the CPU, the strict stand-in for CuPy (tests/strict_xp),
+    and the GPU when CuPy and a CUDA device are present."""
+    from minigan import backend
+    from tests.strict_xp import StrictArray, strict
+    if "strict" not in backend.registered_devices():
+        backend.register_device("strict", strict, StrictArray, strict.asarray,
+                                strict.asnumpy)
+    found = ["cpu", "strict"]
+    try:
+        backend.device("cuda")
+        found.append("cuda")
+    except RuntimeError:
+        pass
+    return found
+
+
+DEVICES = _devices()
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Each device present; a test that takes it runs once on each (one source, every device)."""
+    return request.param

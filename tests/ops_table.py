@@ -33,6 +33,12 @@ def shapes(min_dims=1, max_dims=3, min_side=1, max_side=3):
                             max_side=max_side)
 
 
+def _round_trip(a):
+    home = a.device
+    away = "strict" if home == "cpu" else "cpu"
+    return F.to_device(F.to_device(a, away) * 3, home)
+
+
 @dataclass
 class Op:
     name: str
@@ -362,6 +368,8 @@ OPS = [
     # dtype casts, there and back through a wider float (exact, so finite differences hold)
     Op("to_dtype", lambda a: F.to_dtype(F.to_dtype(a, np.longdouble) * 3, np.float64),
        _unary(), lambda a: a * 3),
+    # a round trip through another device (the CPU and the strict stand-in for CuPy)
+    Op("to_device", _round_trip, _unary(), lambda a: a * 3),
     Op("pow_const", _pow_const, _unary("pos", kw=lambda s: st.fixed_dictionaries(
         {"c": st.sampled_from([2, 3, 0.5, -1, 1.5])})), _pow_const),
     Op("pow_tensor", lambda a, b: a ** b, _binary("pos", "any"), lambda a, b: a ** b),

@@ -192,3 +192,26 @@ def test_plain_adam_leaves_each_parameters_array_its_own():
     flat_net, _ = _adam_run(3, True)
     bases = [p.data.base for p in flat_net.parameters()]
     assert all(b is not None for b in bases) and len({id(b) for b in bases}) == 1
+
+
+def test_flat_adam_that_gives_up_its_buffer_counts_steps_per_parameter():
+    # once the parameters no longer fit one buffer (here: one becomes float64), each state
+    # needs its own step counter again; a shared one counted every parameter's step
+    def run(cls):
+        mg.manual_seed(0)
+        model = mg.nn.Sequential(mg.nn.Linear(3, 4), mg.nn.Tanh(), mg.nn.Linear(4, 1))
+        opt = cls(model.parameters(), lr=0.01)
+        x = mg.tensor(np.linspace(-1, 1, 12).reshape(4, 3))
+        for step in range(4):
+            if step == 2:
+                first = next(iter(model.parameters()))
+                first.data = first.data.astype(np.float64)
+            opt.zero_grad()
+            inputs = x.to(str(first.dtype)) if step >= 2 else x.float()
+            (model(inputs) ** 2).mean().backward()
+            opt.step()
+        return [p.data.copy() for p in model.parameters()], [int(s["step"]) for s in opt.state]
+    (flat, flat_steps), (plain, plain_steps) = run(mg.optim.FlatAdam), run(mg.optim.Adam)
+    assert flat_steps == plain_steps == [4] * 4
+    for a, b in zip(flat, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -4,35 +4,28 @@ Every op asks ``get_array_module(x)`` for the module that owns its arrays: NumPy
 CuPy on the GPU. CuPy is imported only when an array of it is seen (or asked for), so a machine
 without it never pays for it, and a missing CuPy gives one clear error.
 """
-import sys
-
 import numpy as np
 
+from minigan.backend.devices import (
+    Device,
+    DeviceMismatchError,
+    cupy,
+    device,
+    device_of,
+    get_array_module,
+    register_device,
+    registered_devices,
+    to_device,
+    to_host,
+)
 from minigan.backend.random import default_generator, manual_seed
 
-__all__ = ["get_array_module", "cupy", "default_dtype", "set_default_dtype", "warmup",
+__all__ = ["get_array_module", "cupy", "Device", "DeviceMismatchError", "device", "device_of",
+           "register_device", "registered_devices",
+           "to_device", "to_host", "default_dtype", "set_default_dtype", "warmup",
            "default_generator", "manual_seed", "is_float"]
 
 _default_dtype = np.dtype(np.float32)
-
-
-def get_array_module(x):
-    """Return ``numpy`` or ``cupy``, whichever owns array ``x``."""
-    if "cupy" in sys.modules and type(x).__module__.startswith("cupy"):
-        return sys.modules["cupy"]
-    return np
-
-
-def cupy():
-    """Import CuPy on demand, with one clear error when it or a GPU is absent."""
-    try:
-        import cupy as cp
-        cp.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # ImportError, CUDARuntimeError, ...
-        raise RuntimeError("minigan's GPU backend needs CuPy and a CUDA device: "
-                           "pip install 'minigan[gpu]' on a machine with a GPU "
-                           f"({type(exc).__name__}: {exc})") from exc
-    return cp
 
 
 def default_dtype():

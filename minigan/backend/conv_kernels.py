@@ -14,31 +14,34 @@ import numba
 import numpy as np
 from numba import prange
 
+from minigan.backend.devices import get_array_module
 from minigan.backend.mode import reference
 
 # --- references ----------------------------------------------------------------------------
 
 
 def im2col_numpy(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    xp = get_array_module(x)
     n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = xp.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            patch = xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                       j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            patch = padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                           j * dw:j * dw + sw * (ow - 1) + 1:sw]
             cols[:, i, j] = patch.transpose(1, 0, 2, 3)
     return cols.reshape(c * kh * kw, n * oh * ow)
 
 
 def col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    xp = get_array_module(cols)
+    padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     cols = cols.reshape(c, kh, kw, n, oh, ow)
     for i in range(kh):
         for j in range(kw):
-            xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-               j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j].transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(xp[:, :, ph:ph + h, pw:pw + w])
+            padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                   j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j].transpose(1, 0, 2, 3)
+    return xp.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + w])
 
 
 def im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
@@ -46,8 +49,9 @@ def im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     ox), column (i, j, c)."""
     n, h, w, c = x_t.shape
     cols = im2col_numpy(x_t.transpose(0, 3, 1, 2), kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-    return np.ascontiguousarray(cols.reshape(c, kh, kw, n * oh * ow).transpose(3, 1, 2, 0)
-                                .reshape(n * oh * ow, kh * kw * c))
+    return get_array_module(x_t).ascontiguousarray(
+        cols.reshape(c, kh, kw, n * oh * ow).transpose(3, 1, 2, 0)
+        .reshape(n * oh * ow, kh * kw * c))
 
 
 def col2im_nhwc_numpy(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
@@ -56,37 +60,40 @@ def col2im_nhwc_numpy(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
     cols = cols_t.reshape(n, oh, ow, kh, kw, c).transpose(5, 3, 4, 0, 1, 2)
     x = col2im_numpy(cols.reshape(c * kh * kw, -1), n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw,
                      oh, ow)
-    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    return get_array_module(x).ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
 def max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow):
     """(values, flat argmax index into each H*W plane); ties go to the first in scan order."""
+    xp = get_array_module(x)
     n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    best = np.full((n, c, oh, ow), -np.inf, dtype=x.dtype)
-    idx = np.zeros((n, c, oh, ow), dtype=np.int32)
-    oy = np.arange(oh)[:, None] * sh
-    ox = np.arange(ow)[None, :] * sw
+    padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    best = xp.full((n, c, oh, ow), -np.inf, dtype=x.dtype)
+    idx = xp.zeros((n, c, oh, ow), dtype=np.int32)
+    oy = xp.arange(oh)[:, None] * sh
+    ox = xp.arange(ow)[None, :] * sw
     for i in range(kh):
         for j in range(kw):
-            v = xp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            v = padded[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
             better = v > best
-            best = np.where(better, v, best)
+            best = xp.where(better, v, best)
             flat = (oy + i - ph) * w + (ox + j - pw)
-            idx = np.where(better, flat[None, None], idx)
+            idx = xp.where(better, flat[None, None], idx).astype(np.int32)
     return best, idx
 
 
 def pool_scatter_numpy(gy, idx, h, w):
+    xp = get_array_module(gy)
     n, c = gy.shape[:2]
-    gx = np.zeros((n * c, h * w), dtype=gy.dtype)
-    rows = np.repeat(np.arange(n * c), gy[0, 0].size)
-    np.add.at(gx, (rows, idx.reshape(-1)), gy.reshape(-1))
+    gx = xp.zeros((n * c, h * w), dtype=gy.dtype)
+    rows = xp.repeat(xp.arange(n * c), gy[0, 0].size)
+    xp.add.at(gx, (rows, idx.reshape(-1)), gy.reshape(-1))
     return gx.reshape(n, c, h, w)
 
 
 def _pool_divisor(h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad):
-    """Window sizes: kh*kw, or only the cells inside the unpadded input. (oh, ow)."""
+    """Window sizes: kh*kw, or only the cells inside the unpadded input. (oh, ow), a host
+    array (the caller moves it to its data's device)."""
     if include_pad:
         return np.full((oh, ow), kh * kw, dtype=np.float64)
     ys = np.arange(oh) * sh - ph

@@ -10,6 +10,7 @@ import contextlib
 import copy
 import weakref
 
+from minigan.backend.devices import DeviceMismatchError, device_of
 from minigan.backend.mode import reference as _reference
 from minigan.core.tensor import Tensor, clock
 
@@ -67,6 +68,14 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
+def _check_one_device(fn, inputs):
+    devices = {str(device_of(x._data)) for x in inputs}
+    if len(devices) > 1:
+        raise DeviceMismatchError(
+            f"{type(fn).__name__} got tensors on different devices ({', '.join(sorted(devices))}"
+            "): move them to one device first with .to(device)") from None
+
+
 class Function:
     """Base class of every differentiable op.
 
@@ -87,7 +96,11 @@ class Function:
     generation = 0
 
     def __call__(self, *inputs):
-        y = self.forward(*[x._data for x in inputs])
+        try:
+            y = self.forward(*[x._data for x in inputs])
+        except Exception:
+            _check_one_device(self, inputs)     # the clearer error when devices are mixed
+            raise
         out = Tensor(y)
         if _Mode.grad_enabled:
             needs = [x.requires_grad for x in inputs]

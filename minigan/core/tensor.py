@@ -183,13 +183,18 @@ def _to_array(data, dtype):
     return xp.array(data)
 
 
-def tensor(data, requires_grad=False, dtype=None):
+def tensor(data, requires_grad=False, dtype=None, device=None):
     """Make a leaf tensor holding a copy of ``data``.
 
     Python floats become the default dtype (float32); arrays keep their dtype unless ``dtype``
-    is given; ints stay ints (labels, indices).
+    is given; ints stay ints (labels, indices). ``device`` ("cpu", "cuda"): where the copy
+    lives (default: where ``data`` is; the CPU for lists and numbers).
     """
+    if device is not None:
+        device = backend.device(device)       # an unknown name fails before any copy
     arr = _to_array(data, dtype)
+    if device is not None:
+        arr = backend.to_device(arr, device)
     if requires_grad and not backend.is_float(arr.dtype):
         raise TypeError(f"only floating tensors can require grad, got {arr.dtype}")
     return Tensor(arr, requires_grad=requires_grad)

@@ -51,6 +51,7 @@ from minigan.functional.shape import (
                                            squeeze,
                                            stack,
                                            sum_to,
+                                           to_device,
                                            to_dtype,
                                            transpose,
                                            unsqueeze,
@@ -68,6 +69,6 @@ __all__ = [
     "leaky_relu", "linear", "linear_chain", "log", "log_softmax", "logsumexp", "matmul", "max",
     "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "nll_loss",
     "one_hot", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "softmax", "softplus",
-    "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to_dtype", "transpose",
-    "unsqueeze", "var", "where",
+    "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to_device", "to_dtype",
+    "transpose", "unsqueeze", "var", "where",
 ]

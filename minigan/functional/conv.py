@@ -10,6 +10,7 @@ import contextlib
 
 import numpy as np
 
+from minigan.backend import get_array_module
 from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col, im2col_nhwc, to_nchw
 from minigan.core import Function, as_tensor
 from minigan.functional.reduction import channel_sum, sum
@@ -167,7 +168,8 @@ def _input_grad(gy, w, g):
         full = _Geometry(g.kh, g.kw, (1, 1), (fh, fw), (g.dh, g.dw), g.oh, g.ow)
         full.strategy = g.strategy
         if (full.oh, full.ow) == (g.h, g.w):
-            flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            flipped = get_array_module(w).ascontiguousarray(
+                w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
             return _conv_forward(gy, flipped, full)[0]
     return _conv_transpose_forward(gy, w, g)
 

@@ -1,5 +1,5 @@
 """Class labels as inputs: one-hot codes (data, never differentiated)."""
-from minigan.backend import default_dtype, get_array_module
+from minigan.backend import default_dtype, device_of, get_array_module, to_device
 from minigan.core import Function, Tensor, as_tensor
 from minigan.functional.shape import GetItem
 
@@ -61,6 +61,7 @@ def cat_one_hot(x, labels, num_classes):
     one node and one check of the labels instead of two ops. Labels get no gradient."""
     x = as_tensor(x)
     labels = _labels(labels, num_classes, "cat_one_hot")
+    labels = to_device(labels, device_of(x.data))     # indices, as in getitem: part of the op
     if x.ndim != 2 or x.shape[0] != labels.shape[0]:
         raise ValueError(f"cat_one_hot: x must be (N, d) with N labels, got x {x.shape} and "
                          f"{labels.shape[0]} labels")

@@ -1,4 +1,7 @@
 """Attach the ops to Tensor as operators and methods — the one place where that happens."""
+import numpy as np
+
+from minigan.backend import Device, device_of
 from minigan.core import Tensor, backward, no_grad
 from minigan.functional import elementwise as E
 from minigan.functional import reduction as R
@@ -13,9 +16,25 @@ def _compare(op):
     return method
 
 
-def _to(self, dtype):
-    """``x.to(dtype)``: a differentiable cast between floating dtypes."""
-    return S.to_dtype(self, dtype)
+def _is_device(arg):
+    """A Device, or a name that is not a dtype's ("cpu", "cuda", a typo: device() says)."""
+    if isinstance(arg, Device):
+        return True
+    if not isinstance(arg, str):
+        return False
+    try:
+        np.dtype(arg)
+    except TypeError:
+        return True
+    return False
+
+
+def _to(self, target):
+    """``x.to("cuda")``, ``x.to("cpu")``: a differentiable copy to a device;
+    ``x.to(dtype)``: a differentiable cast between floating dtypes."""
+    if _is_device(target):
+        return S.to_device(self, target)
+    return S.to_dtype(self, target)
 
 
 def _backward(self, grad=None, retain_graph=False, create_graph=False):
@@ -56,6 +75,8 @@ _METHODS = {
     "T": property(lambda self: S.permute(self, tuple(reversed(range(self.ndim))))),
     "to": _to, "float": lambda self: _to(self, "float32"),
     "double": lambda self: _to(self, "float64"),
+    "device": property(lambda self: device_of(self.data)),
+    "cuda": lambda self: _to(self, "cuda"), "cpu": lambda self: _to(self, "cpu"),
     "backward": _backward, "clone": _clone, "fill_": _fill,
     "matmul": matmul,
 }

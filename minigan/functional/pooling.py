@@ -4,8 +4,7 @@ Max pooling pads with -inf (never 0, so all-negative inputs pool correctly) and 
 window's gradient to its first maximum in scan order (deterministic ties). Both poolings are
 pairs of adjoint ops (gather/scatter, average/spread), so they are twice differentiable.
 """
-import numpy as np
-
+from minigan.backend import device_of, get_array_module, to_device
 from minigan.backend.conv_kernels import _pool_divisor, col2im, im2col, max_pool, pool_scatter
 from minigan.core import Function, as_tensor
 from minigan.functional.conv import _pair
@@ -71,7 +70,8 @@ class PoolGather(Function):
 
     def forward(self, x):
         n, c, h, w = x.shape
-        flat = np.take_along_axis(x.reshape(n, c, h * w), self.idx.reshape(n, c, -1), axis=2)
+        flat = get_array_module(x).take_along_axis(x.reshape(n, c, h * w),
+                                                   self.idx.reshape(n, c, -1), axis=2)
         return flat.reshape(self.idx.shape)
 
     def backward(self, gy):
@@ -83,15 +83,17 @@ class AvgPool2d(Function):
     def __init__(self, g, include_pad):
         self.g, self.include_pad = g, include_pad
 
-    def divisor(self):
+    def divisor(self, like):
+        """The window sizes, on ``like``'s device."""
         g = self.g
-        return _pool_divisor(g.h, g.w, *g.k, *g.s, *g.p, g.oh, g.ow, self.include_pad)
+        return to_device(_pool_divisor(g.h, g.w, *g.k, *g.s, *g.p, g.oh, g.ow,
+                                       self.include_pad), device_of(like))
 
     def forward(self, x):
         g = self.g
         cols = im2col(x, g.k[0], g.k[1], *g.s, *g.p, 1, 1, g.oh, g.ow)
         total = cols.reshape(g.c, g.k[0] * g.k[1], g.n, g.oh, g.ow).sum(1)
-        return (total.transpose(1, 0, 2, 3) / self.divisor()).astype(x.dtype)
+        return (total.transpose(1, 0, 2, 3) / self.divisor(x)).astype(x.dtype)
 
     def backward(self, gy):
         return AvgPoolGrad(self)(gy)
@@ -105,10 +107,11 @@ class AvgPoolGrad(Function):
 
     def forward(self, gy):
         g = self.pool.g
-        share = (gy / self.pool.divisor()).astype(gy.dtype).transpose(1, 0, 2, 3)
+        xp = get_array_module(gy)
+        share = (gy / self.pool.divisor(gy)).astype(gy.dtype).transpose(1, 0, 2, 3)
         kk = g.k[0] * g.k[1]
-        cols = np.broadcast_to(share[:, None], (g.c, kk, g.n, g.oh, g.ow))
-        cols = np.ascontiguousarray(cols).reshape(g.c * kk, -1)
+        cols = xp.broadcast_to(share[:, None], (g.c, kk, g.n, g.oh, g.ow))
+        cols = xp.ascontiguousarray(cols).reshape(g.c * kk, -1)
         return col2im(cols, g.n, g.c, g.h, g.w, g.k[0], g.k[1], *g.s, *g.p, 1, 1, g.oh, g.ow)
 
     def backward(self, ggx):

@@ -2,6 +2,9 @@
 
 Each backward is another op of this file, so every one of them is twice differentiable.
 """
+import numpy as np
+
+from minigan import backend
 from minigan.backend import get_array_module
 from minigan.core import Function, Tensor, as_tensor
 
@@ -161,12 +164,17 @@ def sum_to(x, shape):
     return x if x.shape == shape else SumTo(shape)(x)
 
 
-def _index_key(key):
-    """Unwrap Tensors in an index; report whether it uses advanced (integer/bool) indexing."""
+def _index_key(key, dev):
+    """Unwrap Tensors in an index; report whether it uses advanced (integer/bool) indexing.
+    Index arrays go to the indexed tensor's device ``dev`` (as PyTorch takes CPU indices for a
+    GPU tensor): they are part of the op, not data."""
     parts = key if isinstance(key, tuple) else (key,)
     parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
     advanced = any(hasattr(p, "shape") and getattr(p, "ndim", 0) > 0 or isinstance(p, list)
                    for p in parts)
+    if advanced and dev != "cpu":
+        parts = tuple(backend.to_device(np.asarray(p) if isinstance(p, list) else p, dev)
+                      if hasattr(p, "shape") or isinstance(p, list) else p for p in parts)
     return (parts if isinstance(key, tuple) else parts[0]), advanced
 
 
@@ -207,7 +215,7 @@ class GetItemGrad(Function):
 def getitem(x, key):
     """``x[key]`` for ints, slices, None, Ellipsis, integer arrays and boolean masks."""
     x = as_tensor(x)
-    key, advanced = _index_key(key)
+    key, advanced = _index_key(key, backend.device_of(x.data))
     try:
         return GetItem(key, advanced)(x)
     except IndexError as exc:
@@ -306,3 +314,24 @@ def to_dtype(x, dtype):
     x = as_tensor(x)
     dtype = get_array_module(x.data).dtype(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
+
+
+class Transfer(Function):
+    """A copy of the array on another device; its gradient is copied back."""
+
+    def __init__(self, src, dst):
+        self.src, self.dst = src, dst
+
+    def forward(self, x):
+        return self.dst.put(self.src.get(x))
+
+    def backward(self, gy):
+        return Transfer(self.dst, self.src)(gy)
+
+
+def to_device(x, device):
+    """``x`` on ``device`` ("cpu", "cuda", ...): itself when already there, else a copy that
+    gradients flow back through (as PyTorch's ``x.to("cuda")``)."""
+    x = as_tensor(x)
+    dst, src = backend.device(device), backend.device_of(x.data)
+    return x if dst == src else Transfer(src, dst)(x)

@@ -1,7 +1,7 @@
 """Module: a container of parameters, buffers and sub-modules, registered in order."""
 from collections import OrderedDict
 
-from minigan.backend import get_array_module
+from minigan.backend import device, device_of, get_array_module, to_device
 from minigan.core import Parameter, Tensor
 
 
@@ -100,6 +100,35 @@ class Module:
             p.requires_grad = mode
         return self
 
+    # --- devices ---------------------------------------------------------------------------
+    def to(self, dev):
+        """Move every parameter (with its gradient) and buffer to device ``dev`` ("cpu",
+        "cuda"), in place; returns the module. Optimizers made before keep working: their
+        state follows the parameters on the next step."""
+        dev = device(dev)
+        for p in self.parameters():
+            p.data = to_device(p.data, dev)
+            if p.grad is not None:
+                p.grad = Tensor(to_device(p.grad.data, dev))
+        for m in self.modules():
+            for name, b in m._buffers.items():
+                if b is not None and hasattr(b, "shape"):
+                    setattr(m, name, to_device(b, dev))
+        return self
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    @property
+    def device(self):
+        """The device of the first parameter (the CPU for a module without any)."""
+        for p in self.parameters():
+            return device_of(p.data)
+        return device("cpu")
+
     # --- state -----------------------------------------------------------------------------
     def state_dict(self):
         """``{name: array copy}`` of every parameter and buffer, in registration order."""
@@ -137,8 +166,8 @@ class Module:
             if name in targets:
                 t = targets[name]
                 dst = t.data if isinstance(t, Tensor) else t
-                xp = get_array_module(dst)
-                dst[...] = xp.asarray(value.data if isinstance(value, Tensor) else value)
+                value = value.data if isinstance(value, Tensor) else value
+                dst[...] = to_device(get_array_module(value).asarray(value), device_of(dst))
                 if isinstance(t, Tensor):
                     t.bump_version()
         return self

@@ -34,6 +34,8 @@ class FlatAdam(Adam):
                 self._flat = False
             return super().step()
         if flat is not False and (flat is None or not flat.intact(self.params, self.state)):
+            if flat:                      # the states stop sharing its step counter
+                flat.release()
             flat = self._flat = _Flat(self.params, self.state) if _flat_fits(
                 self.params, self.state) else False
         if flat is False:

@@ -1,5 +1,15 @@
 """Optimizer: holds parameters, their per-parameter state, and the update rule's settings."""
+from minigan.backend import device_of, to_device
 from minigan.core import Tensor
+
+
+def _follow(p, state, keys):
+    """Move a parameter's buffers to its device if it has moved (``Module.to`` after steps,
+    or a state loaded from a file): an optimizer's state lives where its parameter does."""
+    for k in keys:
+        buf = state.get(k)
+        if buf is not None and type(buf) is not type(p.data):
+            state[k] = to_device(buf, device_of(p.data))
 
 
 class Optimizer:
@@ -33,6 +43,8 @@ class Optimizer:
         self.steps += 1
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
+                if state:
+                    _follow(p, state, self._state_keys)
                 self._update(p, p.grad.data, state)
 
     def _update(self, p, g, state):

@@ -1,0 +1,171 @@
+"""Devices: the strict stand-in for CuPy, tensors and modules moved between devices, mixed
+devices refused, optimizers and checkpoints across devices."""
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import backend, nn
+from minigan import functional as F
+from tests.conftest import DEVICES
+from tests.strict_xp import StrictArray, strict
+
+OTHER = [d for d in DEVICES if d != "cpu"]       # "strict", and "cuda" where there is one
+
+
+# --- the stand-in is as strict as CuPy (else the suite would prove nothing) -----------------
+@pytest.mark.parametrize("misuse", [
+    lambda a: np.asarray(a),
+    lambda a: np.exp(a),
+    lambda a: np.concatenate([a, a]),
+    lambda a: np.ones(3) + a,
+    lambda a: a + np.ones(3),
+    lambda a: strict.maximum(a, np.zeros(3)),
+    lambda a: a[np.array([0, 1])],
+], ids=["asarray", "ufunc", "array_function", "ndarray_op", "op_ndarray", "module_fn",
+        "host_index"])
+def test_the_stand_in_refuses_numpy_where_cupy_would(misuse):
+    with pytest.raises(TypeError):
+        misuse(strict.asarray(np.arange(3.0)))
+
+
+def test_the_stand_in_refuses_numba_kernels():
+    from minigan.backend.elementwise_kernels import leaky_relu_numba
+    with pytest.raises(Exception, match="(?i)typ"):
+        leaky_relu_numba(strict.asarray(np.arange(3.0)), 0.2)
+
+
+def test_the_stand_in_gives_device_values_as_cupy_does():
+    a = strict.asarray(np.arange(6.0).reshape(2, 3))
+    total = a.sum()
+    assert isinstance(total, StrictArray) and total.shape == () and float(total) == 15.0
+    assert isinstance(a[0, 1], StrictArray)
+    assert isinstance(a.get(), np.ndarray) and a.get()[1, 2] == 5.0
+    a += 1
+    np.testing.assert_array_equal(a.get(), np.arange(1.0, 7.0).reshape(2, 3))
+
+
+# --- tensors --------------------------------------------------------------------------------
+@pytest.mark.parametrize("dev", OTHER)
+def test_tensor_on_a_device_and_back(dev):
+    x = mg.tensor([1.0, 2.0, 3.0], device=dev)
+    assert x.device == dev and str(x.device) == dev and x.device != "cpu"
+    assert type(x.data) is backend.device(dev).array_type and x.dtype == np.float32
+    back = x.to("cpu")
+    assert back.device == "cpu" and isinstance(back.data, np.ndarray)
+    np.testing.assert_array_equal(back.data, [1, 2, 3])
+    assert x.to(dev) is x and x.cpu().device == "cpu"
+    assert x.to("float64").device == dev and x.to("float64").dtype == np.float64
+
+
+@pytest.mark.parametrize("dev", OTHER)
+def test_gradients_flow_back_through_a_move(dev):
+    x = mg.tensor([1.0, -2.0], requires_grad=True)
+    y = (x.to(dev) * mg.tensor([3.0, 4.0], device=dev)).sum()
+    assert y.device == dev
+    y.backward()
+    assert x.grad.device == "cpu"
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+
+
+def test_an_unknown_device_is_one_clear_error():
+    with pytest.raises(ValueError, match="unknown device 'tpu'.*cpu"):
+        mg.tensor([1.0], device="tpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        mg.tensor([1.0]).to("tpu")
+
+
+@pytest.mark.skipif("cuda" in DEVICES, reason="a GPU is present")
+def test_cuda_without_a_gpu_says_what_to_install():
+    with pytest.raises(RuntimeError, match=r"CuPy and a CUDA device.*minigan\[gpu\]"):
+        mg.tensor([1.0], device="cuda")
+
+
+@pytest.mark.parametrize("dev", OTHER)
+@pytest.mark.parametrize("op", [
+    lambda a, b: a + b,
+    lambda a, b: a @ b.reshape(3, 1),
+    lambda a, b: mg.cat([a, b]),
+    lambda a, b: F.binary_cross_entropy_with_logits(a, b),
+], ids=["add", "matmul", "cat", "bce"])
+def test_mixed_devices_are_one_error_naming_both(dev, op):
+    a = mg.tensor([0.1, 0.2, 0.3])
+    b = mg.tensor([0.5, 0.5, 0.5], device=dev)
+    with pytest.raises(mg.DeviceMismatchError, match=f"different devices \\(({dev}, cpu|cpu, "
+                                                     f"{dev})\\)"):
+        op(a, b)
+
+
+# --- modules, optimizers, checkpoints --------------------------------------------------------
+def _model(norm=True):
+    mg.manual_seed(0)
+    # (no bias before a batch norm where Adam steps: its gradient is 0 up to rounding, and
+    # Adam's m / sqrt(v) would make that rounding a full step)
+    return nn.Sequential(nn.Linear(3, 4, bias=not norm), nn.BatchNorm1d(4) if norm else
+                         nn.Tanh(), nn.ReLU(), nn.Linear(4, 1))
+
+
+@pytest.mark.parametrize("dev", OTHER)
+def test_module_to_moves_parameters_and_buffers(dev):
+    model, x = _model(), np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    expected = model(mg.tensor(x)).data
+    assert model.to(dev) is model and model.device == dev
+    assert all(p.device == dev for p in model.parameters())
+    assert all(type(b) is backend.device(dev).array_type for _, b in model.named_buffers())
+    y = model(mg.tensor(x, device=dev))
+    np.testing.assert_allclose(mg.to_host(y.data), expected, rtol=1e-5, atol=1e-6)
+    model.cpu()
+    assert all(isinstance(b, np.ndarray) for _, b in model.named_buffers())
+    np.testing.assert_allclose(model(mg.tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+
+
+def _steps(model, opt, x, dev, n):
+    for _ in range(n):
+        opt.zero_grad()
+        (model(mg.tensor(x, device=dev)) ** 2).mean().backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("dev", OTHER)
+@pytest.mark.parametrize("make", [lambda ps: mg.optim.Adam(ps, lr=0.01),
+                                  lambda ps: mg.optim.FlatAdam(ps, lr=0.01),
+                                  lambda ps: mg.optim.SGD(ps, lr=0.01, momentum=0.9)],
+                         ids=["Adam", "FlatAdam", "SGD"])
+def test_optimizer_state_follows_its_parameters(dev, make):
+    x = np.random.default_rng(1).standard_normal((8, 3)).astype(np.float32)
+    ref = _model()
+    opt = make(ref.parameters())
+    _steps(ref, opt, x, "cpu", 4)
+    moved = _model()
+    opt = make(moved.parameters())
+    _steps(moved, opt, x, "cpu", 2)
+    moved.to(dev)
+    _steps(moved, opt, x, dev, 2)
+    for s in opt.state:
+        for k in opt._state_keys:
+            assert type(s[k]) is backend.device(dev).array_type
+    for p, q in zip(ref.parameters(), moved.parameters()):
+        np.testing.assert_allclose(mg.to_host(q.data), p.data, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dev", OTHER)
+def test_checkpoints_hold_host_arrays_and_load_onto_a_device(dev, tmp_path):
+    model = _model().to(dev)
+    opt = mg.optim.Adam(model.parameters())
+    _steps(model, opt, np.ones((4, 3), np.float32), dev, 1)
+    path = tmp_path / "c.npz"
+    mg.save({"model": model.state_dict(), "opt": opt.state_dict()}, path)
+    with np.load(path) as f:                              # plain NumPy reads it
+        assert all(f[k].dtype != object for k in f.files)
+    on_host = mg.load(path)
+    assert all(isinstance(v, np.ndarray) for v in on_host["model"].values())
+    placed = mg.load(path, device=dev)
+    arrays = backend.device(dev).array_type
+    assert all(type(v) is arrays for v in placed["model"].values())
+    assert type(placed["opt"]["state"]["0"]["exp_avg"]) is arrays
+    assert isinstance(placed["opt"]["state"]["0"]["step"], np.ndarray)    # ints stay
+    fresh = _model()
+    fresh.load_state_dict(placed["model"])        # device arrays into a CPU model
+    for (_, a), (_, b) in zip(fresh.state_dict().items(), model.state_dict().items()):
+        np.testing.assert_array_equal(mg.to_host(a), mg.to_host(b))
+    with pytest.raises(ValueError, match="unknown device"):
+        mg.load(path, device="tpu")
