@@ -169,3 +169,75 @@ def test_checkpoints_hold_host_arrays_and_load_onto_a_device(dev, tmp_path):
         np.testing.assert_array_equal(mg.to_host(a), mg.to_host(b))
     with pytest.raises(ValueError, match="unknown device"):
         mg.load(path, device="tpu")
+
+
+# --- whole runs: the same numbers on every device --------------------------------------------
+def _mixture_run(dev, turns, example="gaussian_mixture", flags=()):
+    from tests.examples import load_example
+    ex = load_example(example)
+    args, config = ex.parse_args(["--g-hidden", "32,16", "--d-hidden", "32,16",
+                                  "--device", dev, *flags])
+    run = ex.build(config, 0)
+    run.trainer.train(turns)
+    return run.evaluate()[0], run.trainer
+
+
+@pytest.mark.parametrize("dev", OTHER)
+def test_a_100_turn_mixture_gan_gives_the_cpus_numbers(dev):
+    # the main job's own build (fused nets, FlatAdam, the LR schedule): same seed, same run
+    on_cpu, _ = _mixture_run("cpu", 100)
+    there, trainer = _mixture_run(dev, 100)
+    assert trainer.G.device == dev and isinstance(there, np.ndarray)
+    # float32 rounding of the fused kernels against the plain formulas, grown over 100 turns
+    # of the game: ~1e-4 (3e-3 after 300)
+    np.testing.assert_allclose(there, on_cpu, rtol=1e-3, atol=1e-3)
+    if dev == "strict":             # NumPy's arithmetic behind it: the CPU's plain formulas,
+        with mg.reference_mode():   # bit for bit
+            plain, _ = _mixture_run("cpu", 100)
+        np.testing.assert_array_equal(there, plain)
+
+
+@pytest.mark.parametrize("dev", OTHER)
+def test_a_conditional_mixture_gan_gives_the_cpus_numbers(dev):
+    flags = ["--batch-size", "32"]
+    on_cpu, _ = _mixture_run("cpu", 20, "conditional_mixture", flags)
+    there, trainer = _mixture_run(dev, 20, "conditional_mixture", flags)
+    assert trainer.D.device == dev
+    np.testing.assert_allclose(there, on_cpu, rtol=1e-3, atol=1e-3)
+
+
+def _dcgan_turn(dev, conditional):
+    """The DCGAN example's own game (DCGAN init, fused nets, Adam and FlatAdam, batch norm
+    in both nets, D's label maps) after one turn at batch 8 on ``dev``."""
+    from minigan.experiments.dcgan import DCGAN, networks
+    config = {"latent_dim": 100, "conditional": conditional, "lr": 2e-4, "beta1": 0.5,
+              "batch_size": 8, "device": dev}
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (16, 1, 28, 28)).astype(np.float32)
+    mg.manual_seed(0)
+    trainer, _ = DCGAN._game(*networks(config), config, 0, x, np.arange(16) % 10)
+    trainer.train(1)
+    return trainer
+
+
+def _grads(trainer):
+    return {f"{net}.{name}": mg.to_host(p.grad.data)
+            for net in ("G", "D") for name, p in getattr(trainer, net).named_parameters()}
+
+
+@pytest.mark.parametrize("dev", OTHER)
+@pytest.mark.parametrize("conditional", [False, True], ids=["dcgan", "conditional"])
+def test_a_dcgan_turn_from_the_same_weights_gives_the_cpus_numbers(dev, conditional):
+    # gradients, not weights after Adam: Adam's m / sqrt(v) turns the rounding of a
+    # near-zero gradient into a full step of lr either way
+    cpu, there = _dcgan_turn("cpu", conditional), _dcgan_turn(dev, conditional)
+    assert there.G.device == there.D.device == dev
+    for k in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert there.last[k] == pytest.approx(cpu.last[k], rel=1e-5)
+    expected = _grads(cpu)
+    for name, g in _grads(there).items():
+        # within 1e-4 of the largest gradient of its network (measured: 3e-5 at worst), so
+        # that a bias before a batch norm (gradient 0 plus float32 rounding) fits too
+        scale = max(np.abs(v).max() for k, v in expected.items() if k[0] == name[0])
+        np.testing.assert_allclose(g, expected[name], rtol=1e-3, atol=1e-4 * scale,
+                                   err_msg=name)

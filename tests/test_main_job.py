@@ -112,6 +112,8 @@ FLAG_EFFECTS = {
     "--d-hidden 5": lambda m, s, tr, z: [p.shape for p in tr.D.parameters()][::2]
     == [(5, 2), (1, 5)],
     "--mixture ring": lambda m, s, tr, z: m.n_components == 8 and s.mixture is m,
+    # the strict stand-in for CuPy (tests/strict_xp.py), registered by the tests
+    "--device strict": lambda m, s, tr, z: tr.G.device == tr.D.device == tr.device == "strict",
 }
 
 
@@ -165,6 +167,7 @@ def test_the_progress_bar_shows_unless_no_progress(tmp_path, capsys):
     (["--seed", "-1"], "--seed must be >= 0"),
     (["--lr-decay-start", "1.5"], "--lr-decay-start must be in [0, 1]"),
     (["--g-ema", "1"], "--g-ema must be in [0, 1)"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
 ])
 def test_bad_flags_get_a_clear_error(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -89,6 +89,7 @@ class ConditionalMixtureGAN(Experiment):
         mg.manual_seed(seed)
         G = mg.nn.fuse(conditional_mlp_generator(config["latent_dim"], K, config["g_hidden"]))
         D = mg.nn.fuse(conditional_mlp_discriminator(2, K, config["d_hidden"]))
+        G.to(config["device"]), D.to(config["device"])
         opt_g, opt_d, schedulers = optimizers_and_schedules(config, G, D)
 
         def sample_real(n, rng):
@@ -101,7 +102,7 @@ class ConditionalMixtureGAN(Experiment):
                              np.random.default_rng(seed), n_classes=K, sample_labels=labels,
                              **trainer_keywords(config, schedulers))
         rng = np.random.default_rng(seed + 10_000)
-        z_eval = mg.tensor(latent(EVAL_SAMPLES, rng))
+        z_eval = mg.tensor(latent(EVAL_SAMPLES, rng), device=config["device"])
         # the pooled evaluation set: each class's first n_k samples, n ~ the class weights
         counts = rng.multinomial(EVAL_SAMPLES, mixture.weights)
         scorer = ConditionalMixtureMetrics(mixture)
@@ -109,13 +110,13 @@ class ConditionalMixtureGAN(Experiment):
         def evaluate():
             with mg.no_grad():
                 samples = np.stack([
-                    trainer.generator(z_eval, np.full(EVAL_SAMPLES, k)).data
+                    mg.to_host(trainer.generator(z_eval, np.full(EVAL_SAMPLES, k)).data)
                     for k in range(K)]).astype(np.float64)
             return samples, self.score(scorer, samples, counts)
 
         perfect = self.perfect(scorer, K)
         return Run(trainer, evaluate, perfect, mixture=mixture, scorer=scorer,
-                   counts=counts, z_eval=z_eval.data)
+                   counts=counts, z_eval=mg.to_host(z_eval.data))
 
     @staticmethod
     def score(scorer, samples, counts):

@@ -140,11 +140,15 @@ def generate(G, z, labels=None, chunk=500):
     """G's images of the latents z (and labels, for a conditional G), in evaluation mode
     (batch norm on its running statistics), in chunks, without a graph."""
     G.eval()
+    dev = G.device
+
+    def images(i):
+        zi = mg.tensor(z[i:i + chunk], device=dev)
+        out = G(zi) if labels is None else G(zi, labels[i:i + chunk])
+        return mg.to_host(out.data)
     try:
         with mg.no_grad():
-            return np.concatenate([
-                (G(z[i:i + chunk]) if labels is None else
-                 G(z[i:i + chunk], labels[i:i + chunk])).data for i in range(0, len(z), chunk)])
+            return np.concatenate([images(i) for i in range(0, len(z), chunk)])
     finally:
         G.train()
 
@@ -203,7 +207,7 @@ class DCGAN(Experiment):
         epochs' batches of x (and y, for the conditional game)."""
         cond = config["conditional"]
         init = np.random.default_rng([seed, 1])
-        G, D = (mg.nn.fuse(dcgan_init(net, init)) for net in (G, D))
+        G, D = (mg.nn.fuse(dcgan_init(net, init)).to(config["device"]) for net in (G, D))
         opt_g = mg.optim.Adam(G.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999))
         opt_d = mg.optim.FlatAdam(D.parameters(), lr=config["lr"],
                                   betas=(config["beta1"], 0.999))

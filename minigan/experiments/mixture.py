@@ -112,21 +112,23 @@ class MixtureGAN(Experiment):
         # fused: each all-dense net runs as one graph node (same numbers, a third of the time)
         G = mg.nn.fuse(mlp_generator(config["latent_dim"], config["g_hidden"], 2))
         D = mg.nn.fuse(mlp_discriminator(2, config["d_hidden"]))
+        G.to(config["device"]), D.to(config["device"])
         opt_g, opt_d, schedulers = optimizers_and_schedules(config, G, D)
         sample_real = lambda n, r: mixture.sample(n, r)[0].astype(np.float32)  # noqa: E731
         latent = latent_sampler(config["latent"], config["latent_dim"])
         trainer = GANTrainer(G, D, opt_g, opt_d, latent, sample_real,
                              np.random.default_rng(seed), **trainer_keywords(config, schedulers))
-        z_eval = mg.tensor(latent(EVAL_SAMPLES, np.random.default_rng(seed + 10_000)))
+        z_eval = mg.tensor(latent(EVAL_SAMPLES, np.random.default_rng(seed + 10_000)),
+                           device=config["device"])
         scorer = MixtureMetrics(mixture)
 
         def evaluate():
             with mg.no_grad():
-                samples = trainer.generator(z_eval).data.astype(np.float64)
+                samples = mg.to_host(trainer.generator(z_eval).data).astype(np.float64)
             return samples, scorer(samples)
 
         return Run(trainer, evaluate, scorer.perfect(EVAL_SAMPLES), mixture=mixture,
-                   scorer=scorer, z_eval=z_eval.data)
+                   scorer=scorer, z_eval=mg.to_host(z_eval.data))
 
     def postfix(self, m):
         return dict(hist=f"{m['hist']:.3g}", tv=f"{m['tv']:.3f}", cov=f"{m['coverage']:.3f}")

@@ -135,6 +135,7 @@ class Experiment:
     run_settings = {
         "eval_every": (500, dict(type=int), "turns between metrics"),
         "seed": (0, dict(type=int), "random seed"),
+        "device": ("cpu", dict(), "where to train: cpu, or cuda (pip install 'minigan[gpu]')"),
     }
     snapshot_turns = ()
     checkpoint_every = 5000
@@ -229,7 +230,7 @@ class Experiment:
         else:
             config = self.resolve(args)
             args.seed = self.run_settings["seed"][0] if args.seed is None else args.seed
-        problem = self.check(config)
+        problem = self.check(config) or _device_problem(config["device"])
         if problem:
             ap.error(problem)
         args.out = args.out or args.resume or self.default_out
@@ -479,6 +480,15 @@ class Experiment:
         if record["status"] == "interrupted":
             raise SystemExit(130)
         return record
+
+
+def _device_problem(name):
+    """Why ``--device name`` cannot run here (an unknown name, no CuPy or GPU), or None."""
+    try:
+        mg.device(name)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        return f"--device: {exc}"
+    return None
 
 
 def _stats(values, worst, perfect):

@@ -12,7 +12,7 @@ import numpy as np
 
 from minigan import functional as F
 from minigan import nn
-from minigan.backend import get_array_module
+from minigan.backend import device, get_array_module, to_device, to_host
 from minigan.core import no_grad
 from minigan.gan.losses import (
     GENERATOR_LOSSES,
@@ -83,19 +83,33 @@ class GANTrainer:
         self.sample_labels = sample_labels or (
             lambda n, rng: rng.integers(0, self.n_classes, n))
         self.turns, self.track_outputs = 0, bool(track_outputs)
+        self._locate()
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
+
+    def _locate(self):
+        """Find G's device (once a turn: G may have been moved since the last)."""
+        self.device = device(getattr(self.G, "device", "cpu"))
+        return self.device
+
+    def _on(self, a):
+        """A host array of the samplers (latents, data, labels) on the game's device: the
+        random numbers are drawn by the host's generator, so a seed gives the same run on
+        any device, and each batch moves once."""
+        return to_device(a, self.device)
 
     def _generate(self, n, rng):
         """n fakes of G and their labels (None unless the game is conditional)."""
-        z = self.sample_latent(n, rng)
+        z = self._on(self.sample_latent(n, rng))
         if not self.n_classes:
             return self.G(z), None
-        y = self.sample_labels(n, rng)
+        y = self._on(self.sample_labels(n, rng))
         return self.G(z, y), y
 
     def _real(self):
         batch = self.sample_real(self.batch_size, self.rng)
-        return batch if self.n_classes else (batch, None)
+        if self.n_classes:
+            return self._on(batch[0]), self._on(batch[1])
+        return self._on(batch), None
 
     def _discriminate(self, x, y):
         return self.D(x) if y is None else self.D(x, y)
@@ -103,7 +117,8 @@ class GANTrainer:
     def _d_loss(self, fake, y_fake):
         real, y_real = self._real()
         if self.joint_batch:
-            y = None if y_real is None else np.concatenate([y_real, y_fake])
+            y = None if y_real is None else get_array_module(y_real).concatenate(
+                [y_real, y_fake])
             logits = self._discriminate(F.cat([real, fake], 0), y)
             self._track(logits.data[:len(real)], logits.data[len(real):])
             return joint_discriminator_loss(logits, len(real))
@@ -182,6 +197,7 @@ class GANTrainer:
 
     def turn(self):
         """One turn of Algorithm 1."""
+        self._locate()
         if self.simultaneous:
             self.simultaneous_step()
         else:
@@ -250,18 +266,20 @@ class GANTrainer:
         return self.G_ema if self.G_ema is not None else self.G
 
     def sample(self, n, rng=None, labels=None):
-        """n samples of the generator (see ``generator``), as an array (no graph). In a
-        conditional game, ``labels`` ((n,) ints, or one int for all) says which class each
-        sample is of; if omitted they are drawn by ``sample_labels``."""
+        """n samples of the generator (see ``generator``), as a NumPy array (no graph; off
+        the device if the game is on one). In a conditional game, ``labels`` ((n,) ints, or
+        one int for all) says which class each sample is of; if omitted they are drawn by
+        ``sample_labels``."""
         rng = rng if rng is not None else self.rng
+        self._locate()
         with no_grad():
-            z = self.sample_latent(n, rng)
+            z = self._on(self.sample_latent(n, rng))
             if not self.n_classes:
                 if labels is not None:
                     raise ValueError("sample: labels are for a conditional game (n_classes)")
-                return self.generator(z).data
+                return to_host(self.generator(z).data)
             y = self.sample_labels(n, rng) if labels is None else self._labels(labels, n)
-            return self.generator(z, y).data
+            return to_host(self.generator(z, self._on(y)).data)
 
     def _labels(self, labels, n):
         y = np.full(n, labels) if np.ndim(labels) == 0 else np.asarray(labels)

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigan import functional as F
 from minigan import nn
+from minigan.backend import device_of, get_array_module, to_device
 from minigan.core import Tensor, as_tensor, no_grad
 
 
@@ -104,7 +105,9 @@ class ConditionalDCGANDiscriminator(nn.Module):
 
     def forward(self, x, labels):
         x = as_tensor(x)
-        code = F.one_hot(labels, self.n_classes, dtype=x.dtype).data
-        maps = Tensor(np.broadcast_to(code[:, :, None, None],
+        labels = labels.data if isinstance(labels, Tensor) else labels
+        code = F.one_hot(to_device(labels, device_of(x.data)), self.n_classes,
+                         dtype=x.dtype).data
+        maps = Tensor(get_array_module(code).broadcast_to(code[:, :, None, None],
                                       (len(code), self.n_classes) + tuple(x.shape[2:])))
         return self.net(F.cat([x, maps], 1))
