@@ -1,10 +1,12 @@
 """All benchmarks in one run: minigan / PyTorch CPU ratios on the thesis's workloads.
 
-    python -m benchmarks [--quick] [--json PATH]
+    python -m benchmarks [--quick] [--json PATH] [--device cuda]
 
 --quick: one repeat at tiny sizes, so that CI keeps every benchmark running (it asserts
 nothing about speed). Needs the [bench] extra (torch==2.13.0). Targets are the ones of the
-benchmark issue; the table says which are met.
+benchmark issue; the table says which are met. --device cuda: the mixture turn, the CNN step
+and the DCGAN turn on the GPU (minigan on CuPy, its twin on PyTorch CUDA), with the number of
+minigan's own kernel launches in a mixture turn.
 """
 import argparse
 import json
@@ -121,6 +123,52 @@ def run(quick, repeats=7):
             "gemm": gemm_efficiency(quick), "cold_start": cold_start(quick), "quick": quick}
 
 
+def run_device(device, quick, repeats=7):
+    """The GPU rows: each workload on ``device``, its PyTorch twin on CUDA (on the CPU, and
+    said so, where this PyTorch has no CUDA)."""
+    import torch
+
+    from minigan.backend import cuda_kernels
+    tdev = "cuda" if torch.cuda.is_available() else "cpu"
+    repeats, number = (1, 1) if quick else (repeats, 5)
+    rows = []
+
+    def row(name, ours, theirs, target):
+        rows.append({"workload": name, "minigan_ms": ours, "torch_ms": theirs,
+                     "ratio": ours / theirs, "target": target})
+
+    mix = mixture_turn.measure(5 if quick else 500, repeats, device, tdev)
+    row("mixture-GAN turn (MLP 64-32, batch 64)", mix["minigan"], mix["torch"], None)
+    for name, pair, target in (("thesis CNN step (b100)", models.cnn_pair, 2.0),
+                               ("DCGAN turn 28x28 (b64)", models.dcgan_pair, 2.0)):
+        kw = {"batch": 4} if quick else {}
+        a, b = pair(**kw, device=device, torch_device=tdev)
+        med = interleaved({"minigan": a, "torch": b}, repeats, number)
+        row(name, med["minigan"] * 1e3, med["torch"] * 1e3, target)
+    launches = []
+    real_launch = cuda_kernels._launch
+    cuda_kernels._launch = lambda name, *rest: (launches.append(name), real_launch(name, *rest))
+    try:
+        mixture_turn.minigan_runner(*mixture_turn._batches(2), device)()
+    finally:
+        cuda_kernels._launch = real_launch
+    return {"machine": machine(), "device": device, "torch_device": tdev, "rows": rows,
+            "mixture_turn_launches": len(launches), "quick": quick}
+
+
+def report_device(result):
+    print(f"minigan on {result['device']}, PyTorch on {result['torch_device']}")
+    print(f"{'workload (forward + backward)':46} {'minigan ms':>10} {'torch ms':>9} "
+          f"{'ratio':>6} {'target':>7}")
+    for r in result["rows"]:
+        target = "" if r["target"] is None else \
+            f"{r['target']:>5.2f} {'ok' if r['ratio'] <= r['target'] else 'MISS'}"
+        print(f"{r['workload']:46} {r['minigan_ms']:10.3f} {r['torch_ms']:9.3f} "
+              f"{r['ratio']:6.2f} {target}")
+    print(f"minigan's own kernel launches in a mixture turn: {result['mixture_turn_launches']}"
+          " (plus CuPy's matrix products, sums and elementwise ops, not counted here)")
+
+
 def report(result):
     m = result["machine"]
     print(f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
@@ -146,14 +194,26 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--device", default="cpu",
+                    help="cpu (the default: the whole table against PyTorch CPU) or cuda "
+                         "(three workloads on the GPU against PyTorch CUDA)")
     ap.add_argument("--repeats", type=int, default=7,
                     help="timed blocks per workload, medians taken (default 7): more for a "
                          "noisy machine")
     args = ap.parse_args(argv)
     if args.repeats < 1:
         ap.error(f"--repeats must be >= 1, got {args.repeats}")
-    result = run(args.quick, args.repeats)
-    report(result)
+    if args.device != "cpu":
+        import minigan as mg
+        try:
+            mg.device(args.device)
+        except (ValueError, RuntimeError) as exc:
+            ap.error(f"--device: {exc}")
+        result = run_device(args.device, args.quick, args.repeats)
+        report_device(result)
+    else:
+        result = run(args.quick, args.repeats)
+        report(result)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

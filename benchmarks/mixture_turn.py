@@ -13,7 +13,7 @@ import numpy as np
 
 import minigan as mg
 from benchmarks.models import _compare, _copy_weights
-from benchmarks.timing import interleaved
+from benchmarks.timing import interleaved, synced
 from minigan.data import thesis_mixture
 from minigan.gan import GANTrainer
 from minigan.models import mlp_discriminator, mlp_generator
@@ -27,11 +27,13 @@ def _batches(n, seed=0):
     return real, z
 
 
-def minigan_runner(real, z):
-    """The turn of a GANTrainer (its ``__self__``) on the pre-drawn batches, taken in turn."""
+def minigan_runner(real, z, device="cpu"):
+    """The turn of a GANTrainer (its ``__self__``) on the pre-drawn batches, taken in turn
+    (moved to ``device`` beforehand, as the twin's)."""
     mg.manual_seed(0)
-    G = mg.nn.fuse(mlp_generator(10, (64, 32)))
-    D = mg.nn.fuse(mlp_discriminator(2, (64, 32)))
+    G = mg.nn.fuse(mlp_generator(10, (64, 32))).to(device)
+    D = mg.nn.fuse(mlp_discriminator(2, (64, 32))).to(device)
+    real, z = ([mg.backend.to_device(a, device) for a in arrays] for arrays in (real, z))
     og = mg.optim.FlatAdam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     od = mg.optim.FlatAdam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     it = {"r": 0, "z": 0}
@@ -82,19 +84,20 @@ class TwinTurn:
 class _TorchTwin(TwinTurn):
     """The same turn in PyTorch, on the same batches in the same order."""
 
-    def __init__(self, real, z):
+    def __init__(self, real, z, device="cpu"):
         import torch
         torch.set_num_threads(2)
         torch.manual_seed(0)
         self.torch, self.bce = torch, torch.nn.functional.binary_cross_entropy_with_logits
-        self.G, self.D = _torch_mlp(torch.nn, (10, 64, 32, 2)), _torch_mlp(torch.nn, (2, 64, 32, 1))
+        self.G = _torch_mlp(torch.nn, (10, 64, 32, 2)).to(device)
+        self.D = _torch_mlp(torch.nn, (2, 64, 32, 1)).to(device)
         self.og = torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.od = torch.optim.Adam(self.D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        self.real = [torch.from_numpy(r) for r in real]
-        self.z = [torch.from_numpy(v) for v in z]
-        self.ones = torch.ones(64, 1)
-        self.target = torch.cat([self.ones, torch.zeros(64, 1)])
-        self.weight = torch.full((128, 1), 1 / 64)
+        self.real = [torch.from_numpy(r).to(device) for r in real]
+        self.z = [torch.from_numpy(v).to(device) for v in z]
+        self.ones = torch.ones(64, 1, device=device)
+        self.target = torch.cat([self.ones, torch.zeros(64, 1, device=device)])
+        self.weight = torch.full((128, 1), 1 / 64, device=device)
         self.it = {"r": 0, "z": 0}
 
     def d_loss(self):
@@ -132,16 +135,17 @@ def check_twins(turn, twin):
     _compare(loss.item(), tloss.item(), tr.G, twin.G)
 
 
-def measure(turns=500, repeats=5):
+def measure(turns=500, repeats=5, device="cpu", torch_device="cpu"):
     real, z = _batches(turns)
-    runners = {"minigan": minigan_runner(real, z)}
+    turn = minigan_runner(real, z, device)
+    runners = {"minigan": synced(turn, device)}
     try:
-        twin = _TorchTwin(real, z)
+        twin = _TorchTwin(real, z, torch_device)
     except ImportError:
         twin = None
     if twin is not None:
-        check_twins(runners["minigan"], twin)
-        runners["torch"] = twin.turn
+        check_twins(turn, twin)
+        runners["torch"] = synced(twin.turn, torch_device)
     return {k: t * 1e3 for k, t in interleaved(runners, repeats, turns, warmup=50).items()}
 
 

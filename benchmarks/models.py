@@ -1,12 +1,15 @@
 """Training steps of the thesis's models in minigan and in PyTorch twins with the same weights.
 
-Each ``*_pair`` returns (minigan_step, torch_step, check): two callables doing one training step
-on pre-drawn data, and a function that compares the two frameworks' loss and parameter
-gradients once from identical weights (a benchmark of a wrong computation is worthless).
+Each ``*_pair`` returns (minigan_step, torch_step): two callables doing one training step on
+pre-drawn data, after comparing the two frameworks' loss and parameter gradients once from
+identical weights (a benchmark of a wrong computation is worthless). ``device`` ("cpu",
+"cuda") places minigan's side, ``torch_device`` PyTorch's; on a GPU each step waits for its
+kernels to finish (``timing.synced``), so that the time is the work's, not its launch's.
 """
 import numpy as np
 
 import minigan as mg
+from benchmarks.timing import synced
 from minigan import functional as F
 from minigan.gan import GANTrainer
 from minigan.models import ThesisCNN, dcgan_discriminator, dcgan_generator
@@ -23,7 +26,7 @@ def _copy_weights(ours, theirs, torch):
     with torch.no_grad():
         for p, q in zip(ours.parameters(), theirs.parameters()):
             assert tuple(p.shape) == tuple(q.shape), (p.shape, q.shape)
-            q.copy_(torch.from_numpy(np.ascontiguousarray(p.data)))
+            q.copy_(torch.from_numpy(np.ascontiguousarray(mg.to_host(p.data))))
 
 
 def _compare(loss, tloss, ours, theirs, tol=1e-2):
@@ -32,19 +35,22 @@ def _compare(loss, tloss, ours, theirs, tol=1e-2):
     (float64 exactness is in tests/). Entries far below the model's largest gradient, such as
     a bias before batch norm whose true gradient is 0, are compared at 1e-3 of it."""
     assert abs(loss - tloss) <= tol * max(1.0, abs(tloss)), (loss, tloss)
-    pairs = [(p.grad.data, q.grad.numpy()) for p, q in zip(ours.parameters(),
-                                                           theirs.parameters())]
+    pairs = [(mg.to_host(p.grad.data), q.grad.cpu().numpy())
+             for p, q in zip(ours.parameters(), theirs.parameters())]
     top = max(float(np.abs(tg).max()) for _, tg in pairs)
     for g, tg in pairs:
         scale = max(float(np.abs(tg).max()), 1e-3 * top)
         assert float(np.abs(g - tg).max()) <= tol * scale, (g.shape, np.abs(g - tg).max(), scale)
 
 
-def _classifier_pair(ours, theirs, x, y, make_opt, make_topt):
+def _classifier_pair(ours, theirs, x, y, make_opt, make_topt, device, torch_device):
     torch = _torch()
+    ours.to(device)
+    theirs.to(torch_device)
     _copy_weights(ours, theirs, torch)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    mx = mg.tensor(x)
+    tx, ty = torch.from_numpy(x).to(torch_device), torch.from_numpy(y).to(torch_device)
+    mx = mg.tensor(x, device=device)
+    y = mg.backend.to_device(y, device)
 
     def check():
         loss = F.cross_entropy(ours(mx), y)
@@ -69,10 +75,10 @@ def _classifier_pair(ours, theirs, x, y, make_opt, make_topt):
         topt.zero_grad()
         loss.backward()
         topt.step()
-    return step, tstep
+    return synced(step, device), synced(tstep, torch_device)
 
 
-def mlp_pair(batch=100, hidden=2048, seed=0):
+def mlp_pair(batch=100, hidden=2048, seed=0, device="cpu", torch_device="cpu"):
     torch = _torch()
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 784), dtype=np.float32)
@@ -84,10 +90,11 @@ def mlp_pair(batch=100, hidden=2048, seed=0):
                                  torch.nn.Linear(hidden, 10))
     return _classifier_pair(ours, theirs, x, y,
                             lambda m: mg.optim.SGD(m.parameters(), lr=0.1),
-                            lambda m: torch.optim.SGD(m.parameters(), lr=0.1))
+                            lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
+                            device, torch_device)
 
 
-def cnn_pair(batch=100, seed=0):
+def cnn_pair(batch=100, seed=0, device="cpu", torch_device="cpu"):
     torch = _torch()
     nn = torch.nn
     rng = np.random.default_rng(seed)
@@ -100,7 +107,8 @@ def cnn_pair(batch=100, seed=0):
                            nn.Flatten(), nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 10))
     return _classifier_pair(ours, theirs, x, y,
                             lambda m: mg.optim.Adam(m.parameters(), lr=1e-3),
-                            lambda m: torch.optim.Adam(m.parameters(), lr=1e-3))
+                            lambda m: torch.optim.Adam(m.parameters(), lr=1e-3),
+                            device, torch_device)
 
 
 def _torch_dcgan(torch, extra=0):
@@ -119,24 +127,25 @@ def _torch_dcgan(torch, extra=0):
     return G, D
 
 
-def dcgan_pair(batch=64, seed=0, batches=4):
+def dcgan_pair(batch=64, seed=0, batches=4, device="cpu", torch_device="cpu"):
     torch = _torch()
     rng = np.random.default_rng(seed)
     real = [rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1 for _ in range(batches)]
     z = [rng.random((batch, 100), dtype=np.float32) for _ in range(2 * batches)]
     mg.manual_seed(seed)
-    G, D = mg.nn.fuse(dcgan_generator()), mg.nn.fuse(dcgan_discriminator())
-    tG, tD = _torch_dcgan(torch)
+    G, D = mg.nn.fuse(dcgan_generator()).to(device), mg.nn.fuse(dcgan_discriminator()).to(device)
+    tG, tD = (m.to(torch_device) for m in _torch_dcgan(torch))
     _copy_weights(G, tG, torch)
     _copy_weights(D, tD, torch)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
 
     def check():                   # the generator's loss and gradients through D
-        loss = mg.gan.generator_loss(D(G(mg.tensor(z[0]))))
+        loss = mg.gan.generator_loss(D(G(mg.tensor(z[0], device=device))))
         G.zero_grad()
         D.zero_grad()
         loss.backward()
-        tloss = bce(tD(tG(torch.from_numpy(z[0]))), torch.ones(batch, 1))
+        tloss = bce(tD(tG(torch.from_numpy(z[0]).to(torch_device))),
+                    torch.ones(batch, 1, device=torch_device))
         tG.zero_grad()
         tD.zero_grad()
         tloss.backward()
@@ -144,6 +153,7 @@ def dcgan_pair(batch=64, seed=0, batches=4):
         _compare(loss.item(), tloss.item(), D, tD)
 
     check()
+    real, z = ([mg.backend.to_device(a, device) for a in arrays] for arrays in (real, z))
     # D (110k values) is small enough for FlatAdam's one buffer (33 against 42 us a step)
     opt = {"g": mg.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
            "d": mg.optim.FlatAdam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))}
@@ -157,9 +167,10 @@ def dcgan_pair(batch=64, seed=0, batches=4):
 
     trainer = GANTrainer(G, D, opt["g"], opt["d"], lambda n, r: nxt("z", z),
                          lambda n, r: nxt("r", real), None, batch_size=batch)
-    treal = [torch.from_numpy(r) for r in real]
-    tz = [torch.from_numpy(v) for v in z]
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+    treal = [torch.from_numpy(mg.to_host(r)).to(torch_device) for r in real]
+    tz = [torch.from_numpy(mg.to_host(v)).to(torch_device) for v in z]
+    ones = torch.ones(batch, 1, device=torch_device)
+    zeros = torch.zeros(batch, 1, device=torch_device)
     tit = {"r": 0, "z": 0}
 
     def tstep():
@@ -179,4 +190,4 @@ def dcgan_pair(batch=64, seed=0, batches=4):
         topt["g"].step()
         for p in tD.parameters():
             p.requires_grad_(True)
-    return trainer.turn, tstep
+    return synced(trainer.turn, device), synced(tstep, torch_device)

@@ -8,6 +8,26 @@ import time
 SETTLE_S = 0.02
 
 
+def synced(step, device):
+    """``step``, then a wait for the GPU's queue when ``device`` is "cuda" (minigan's CuPy
+    or PyTorch's; a kernel launch returns before the kernel runs)."""
+    if str(device) != "cuda":
+        return step
+
+    def run():
+        step()
+        _synchronize()
+    return run
+
+
+def _synchronize():
+    import sys
+    if "cupy" in sys.modules:
+        sys.modules["cupy"].cuda.Device().synchronize()
+    if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
+        sys.modules["torch"].cuda.synchronize()
+
+
 def interleaved(steps, repeats, number, warmup=2):
     """Median seconds per call of each callable in ``steps`` ({name: step}); the steps take
     turns within each repeat, so the machine's noise hits all of them alike."""

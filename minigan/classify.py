@@ -15,6 +15,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from minigan import backend
 from minigan import functional as F
 from minigan.core import tensor
 from minigan.data import DataLoader, IDXError, load_fashion_mnist, load_mnist, to_unit
@@ -49,6 +50,8 @@ def add_common_flags(ap, steps, batch_size, lr, eval_every, out):
     ap.add_argument("--out", default=out)
     ap.add_argument("--resume", metavar="DIR", default=None,
                     help="continue the interrupted run in DIR (its flags must be given again)")
+    ap.add_argument("--device", default="cpu",
+                    help="where to train: cpu, or cuda (pip install 'minigan[gpu]')")
     ap.add_argument("--no-progress", action="store_true")
     return ap
 
@@ -63,6 +66,10 @@ def check_common_flags(ap, args):
             ap.error(msg)
     if args.dataset == "mnist" and not args.data:
         ap.error("--dataset mnist needs --data FOLDER")
+    try:
+        backend.device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        ap.error(f"--device: {exc}")
     try:
         if args.resume is None:
             args.folder = prepare_output(args.out)
@@ -84,7 +91,9 @@ def _resumed_state(args):
         raise UserError(f"--resume {args.resume}: no {CHECKPOINT} there to resume from")
     state = load_checkpoint(path)
     saved = json.loads(str(state["config"]))
-    differ = setting_conflicts(_config(args), saved)
+    # the device is where a run computes, not what it is: a run may resume on another
+    differ = setting_conflicts({k: v for k, v in _config(args).items() if k != "device"},
+                               saved)
     if differ:
         raise UserError(f"--resume {args.resume}: a different configuration from the "
                         "checkpoint's: " + "; ".join(differ))
@@ -160,6 +169,7 @@ def train(model, optimizer, data, args, eval_at=()):
     rng = np.random.default_rng(args.seed)
     loader = DataLoader(xtr, ytr, batch_size=args.batch_size, drop_last=True, generator=rng)
     progress = _Progress(rng)
+    model.to(args.device)
     resumed = getattr(args, "resumed", None)
     if resumed is not None:
         model.load_state_dict(resumed["model"])
@@ -173,7 +183,8 @@ def train(model, optimizer, data, args, eval_at=()):
         while progress.step < args.steps and not stop.requested:
             x, y = next(batches)
             start = time.perf_counter()
-            loss = F.cross_entropy(model(tensor(x)), y)
+            loss = F.cross_entropy(model(tensor(x, device=args.device)),
+                                   backend.to_device(y, args.device))
             try:
                 value = check_finite_loss(loss.item(), "the loss", progress.step + 1,
                                           lambda: {"loss": progress.losses[-1]}

@@ -65,3 +65,20 @@ def test_importing_the_benchmarks_applies_minigans_process_settings_before_numpy
     out = subprocess.run([sys.executable, "-c", code], env=dict(env, PYTHONPATH=root),
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["4", "workqueue"], out.stderr[-1000:]
+
+
+def test_the_device_table_runs_its_twins_on_another_device(torch, tmp_path, capsys):
+    # the strict stand-in for CuPy (tests/strict_xp.py): the same code path as --device cuda,
+    # each twin check included, with PyTorch on the CPU where it has no CUDA
+    saved = runner.main(["--quick", "--device", "strict", "--json", str(tmp_path / "d.json")])
+    assert [r["workload"].split(" (")[0] for r in saved["rows"]] == [
+        "mixture-GAN turn", "thesis CNN step", "DCGAN turn 28x28"]
+    assert saved["device"] == "strict" and saved["torch_device"] in ("cpu", "cuda")
+    assert json.loads((tmp_path / "d.json").read_text())["rows"] == saved["rows"]
+    assert "kernel launches in a mixture turn" in capsys.readouterr().out
+
+
+def test_a_device_that_is_not_here_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        runner.main(["--device", "tpu"])
+    assert exc.value.code == 2 and "--device: unknown device 'tpu'" in capsys.readouterr().err

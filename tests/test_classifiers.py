@@ -54,6 +54,7 @@ def test_cnn_example_saves_a_model_whose_features_reload(tiny, tmp_path):
     (["--seed", "-1"], "--seed must be >= 0"),
     (["--steps", "0"], "--steps must be >= 1"),
     (["--dataset", "mnist"], "needs --data"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
 ])
 def test_bad_flags_get_a_clear_error(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -142,3 +143,19 @@ def test_predict_goes_in_batches_of_batch_size_and_restores_training_mode():
     assert model.training
     c = confusion_matrix([0, 1, 1], [0, 1, 0], n_classes=4)
     assert c.shape == (4, 4) and c[1, 0] == 1 and c.sum() == 3
+
+
+@pytest.mark.parametrize("name", ["logistic_regression", "mlp_classifier", "cnn_classifier"])
+def test_device_trains_there_with_the_cpus_numbers(name, tiny, tmp_path):
+    # --device: the strict stand-in for CuPy (tests/strict_xp.py); a model the example saves
+    # holds host arrays
+    def run(*flags):
+        return load_example(name).main(["--dataset", "mnist", "--data", tiny, "--steps", "8",
+                                        "--batch-size", "20", "--eval-every", "4",
+                                        "--no-progress", *flags])
+    cpu = run("--out", str(tmp_path / "cpu"))
+    there = run("--out", str(tmp_path / "strict"), "--device", "strict")
+    assert json.loads((tmp_path / "strict" / "metrics.json").read_text())["config"][
+        "device"] == "strict"
+    np.testing.assert_allclose(there["train_loss"], cpu["train_loss"], rtol=1e-4)
+    assert there["confusion"] == cpu["confusion"]

@@ -89,6 +89,8 @@ FLAG_EFFECTS = {
     "--lr 0.003 --lr-decay-start 0.5": lambda r: r.trainer.opt_g.lr == 0.003
     and len(r.trainer.schedulers) == 2,
     "--mixture ring": lambda r: r.trainer.n_classes == 8 and len(r.counts) == 8,
+    "--device strict": lambda r: r.trainer.G.device == r.trainer.D.device == "strict"
+    and isinstance(r.evaluate()[0], np.ndarray),
 }
 
 

@@ -49,6 +49,17 @@ def test_the_example_runs_end_to_end(data, tmp_path):
     assert os.path.exists(tmp_path.parent / "judge.npz")       # trained once, kept
 
 
+def test_device_trains_there_with_the_cpus_numbers(data, tmp_path):
+    # --device: the strict stand-in for CuPy (tests/strict_xp.py); the judge stays on the CPU
+    cpu = ex.main(_flags(data, tmp_path / "cpu", "--epochs", "1", "--conditional"))
+    there = ex.main(_flags(data, tmp_path / "strict", "--epochs", "1", "--conditional",
+                           "--device", "strict"))
+    saved = json.loads((tmp_path / "strict" / "run" / "metrics.json").read_text())
+    assert saved["config"]["device"] == "strict" and there["status"] == "complete"
+    for k in ("fid", "gan_test", "d_loss"):
+        assert there["final"][k] == pytest.approx(cpu["final"][k], rel=2e-2, abs=2e-2), k
+
+
 def test_the_conditional_model_writes_labels_and_gan_test(data, tmp_path):
     ex.main(_flags(data, tmp_path, "--epochs", "1", "--conditional"))
     out = tmp_path / "run"
@@ -119,6 +130,7 @@ def test_each_epoch_is_a_permutation_drawn_from_the_seed_and_the_epoch():
     (["--batch-size", "1"], "--batch-size must be >= 2"),
     (["--lr", "0"], "--lr must be finite and > 0"),
     (["--latent-dim", "0"], "--latent-dim must be >= 1"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
 ])
 def test_bad_flags_get_one_clear_error(flags, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:

@@ -221,6 +221,22 @@ def test_resume_after_ctrl_c_ends_bit_for_bit_as_the_uninterrupted_run(tmp_path,
     np.testing.assert_array_equal(np.load(whole / "samples.npy"), np.load(cut / "samples.npy"))
 
 
+def test_a_run_resumes_on_another_device(tmp_path, monkeypatch):
+    # the device is where a run computes, not part of its configuration ("strict": the
+    # stand-in for CuPy of tests/strict_xp.py)
+    flags = ["--steps", "200", "--eval-every", "100"]
+    whole, _ = _run(tmp_path, *flags, name="whole")
+    _interrupt_at(monkeypatch, 100)
+    with pytest.raises(SystemExit):
+        _run(tmp_path, *flags, name="cut")
+    monkeypatch.undo()
+    cut = tmp_path / "cut"
+    resumed = ex.main(["--resume", str(cut), "--device", "strict", "--no-progress"])
+    assert resumed["status"] == "complete" and resumed["config"]["device"] == "strict"
+    np.testing.assert_allclose(np.load(cut / "samples.npy"), np.load(whole / "samples.npy"),
+                               atol=1e-2)
+
+
 def test_resume_refuses_a_missing_checkpoint_and_a_different_configuration(tmp_path, capsys):
     with pytest.raises(SystemExit):
         ex.parse_args(["--resume", str(tmp_path)])

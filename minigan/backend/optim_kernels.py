@@ -9,6 +9,7 @@ import math
 import numba
 import numpy as np
 
+from minigan.backend import cuda_kernels as cuda
 from minigan.backend.mode import reference
 
 
@@ -43,10 +44,13 @@ def adam_numba(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
 
 
 def adam_update(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
-    """Dispatch: Numba for contiguous NumPy arrays of one dtype, else the NumPy reference."""
+    """Dispatch: Numba for contiguous NumPy arrays of one dtype, the CUDA kernel for such
+    CuPy arrays, else the reference (written against the array module)."""
     if (not reference.on and type(p) is np.ndarray and type(g) is np.ndarray
             and p.flags.c_contiguous
             and g.flags.c_contiguous and g.dtype == p.dtype):
         adam_numba(p, g, m, v, lr, b1, b2, eps, weight_decay, step)
+    elif not reference.on and cuda.is_cuda(p, g, m, v) and g.dtype == p.dtype:
+        cuda.adam(p, g, m, v, lr, b1, b2, eps, weight_decay, step)
     else:
         adam_numpy(p, g, m, v, lr, b1, b2, eps, weight_decay, step)

@@ -179,6 +179,7 @@ class DCGAN(Experiment):
                         "centre-cropped and resized to --image-size, in colour; no judge"),
         "judge": (JUDGE, dict(), "the judge: a model.npz of examples/cnn_classifier.py "
                                  "(trained for 3 epochs and kept there if absent)"),
+        "device": Experiment.run_settings["device"],
     }
     one_thread = False          # convolutions: every core
     snapshot_turns = None       # the fixed latents' images at every evaluation
@@ -207,7 +208,7 @@ class DCGAN(Experiment):
         epochs' batches of x (and y, for the conditional game)."""
         cond = config["conditional"]
         init = np.random.default_rng([seed, 1])
-        G, D = (mg.nn.fuse(dcgan_init(net, init)).to(config["device"]) for net in (G, D))
+        G, D = (mg.nn.fuse(dcgan_init(net, init)).to(config.get("device", "cpu")) for net in (G, D))
         opt_g = mg.optim.Adam(G.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999))
         opt_d = mg.optim.FlatAdam(D.parameters(), lr=config["lr"],
                                   betas=(config["beta1"], 0.999))

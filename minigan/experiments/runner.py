@@ -230,7 +230,7 @@ class Experiment:
         else:
             config = self.resolve(args)
             args.seed = self.run_settings["seed"][0] if args.seed is None else args.seed
-        problem = self.check(config) or _device_problem(config["device"])
+        problem = self.check(config) or _device_problem(config.get("device", "cpu"))
         if problem:
             ap.error(problem)
         args.out = args.out or args.resume or self.default_out
@@ -276,6 +276,8 @@ class Experiment:
                      f"(no {', '.join(missing)})")
         given = {k: getattr(args, k) for k in self._all_settings()
                  if getattr(args, k) is not None}
+        if "device" in given:         # where a run computes, not what it is: a run may
+            saved["device"] = given.pop("device")           # resume on another device
         differ = setting_conflicts(given, saved, show)
         if differ:
             ap.error(f"--resume {args.resume}: a different configuration from the "

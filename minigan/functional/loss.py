@@ -5,6 +5,7 @@ any logit (no log of a sigmoid); on probabilities the logs are clamped at -100 a
 """
 import numpy as np
 
+from minigan.backend import cuda_kernels as cuda
 from minigan.backend import elementwise_kernels as kernels
 from minigan.backend import get_array_module
 from minigan.core import Function, Tensor, as_tensor
@@ -46,16 +47,21 @@ class BCEWithLogits(Function):
         self.reduction, self.weight = reduction, weight
 
     def _kernel_fits(self, x, t):
-        """The one-loop Numba kernels serve reduced losses on same-shape NumPy arrays."""
+        """The one-loop kernels (Numba, or CUDA for CuPy arrays) serve reduced losses on
+        same-shape arrays."""
         w = self.weight
+        arrays = (x, t) if w is None else (x, t, w)
         return self.reduction != "none" and x.dtype.kind == "f" and (
-            kernels.fits(x, t) if w is None else kernels.fits(x, t, w))
+            kernels.fits(*arrays) or (kernels.gpu(*arrays) and _same(arrays)))
 
     def forward(self, x, t):
         if self._kernel_fits(x, t):
-            total = kernels.bce_logits_sum_numba(x, t, self.weight)
+            on_cpu = type(x) is np.ndarray
+            total = (kernels.bce_logits_sum_numba if on_cpu else cuda.bce_logits_sum)(
+                x, t, self.weight)
             scale = 1.0 / max(x.size, 1) if self.reduction == "mean" else 1.0
-            return np.asarray(total * scale, dtype=x.dtype)
+            return np.asarray(total * scale, dtype=x.dtype) if on_cpu else \
+                (total * scale).astype(x.dtype)
         loss = get_array_module(x).logaddexp(0, x) - t * x
         if self.weight is not None:
             loss *= self.weight
@@ -77,7 +83,9 @@ class BCEWithLogits(Function):
         x, t = self.inputs
         if not self.needs[1] and self._kernel_fits(x.data, t.data):
             g = float(gy) / (max(x.data.size, 1) if self.reduction == "mean" else 1)
-            return kernels.bce_logits_grad_numba(x.data, t.data, self.weight, g), None
+            grad = kernels.bce_logits_grad_numba if type(x.data) is np.ndarray else \
+                cuda.bce_logits_grad
+            return grad(x.data, t.data, self.weight, g), None
         xp, xd = get_array_module(x.data), x.data
         g = self._per_element(gy, xp.broadcast_to)
         s = xp.exp(-xp.logaddexp(0, -xd))
@@ -89,6 +97,10 @@ class BCEWithLogits(Function):
         g = self._per_element(gy, broadcast_to)
         return (g * (sigmoid(x) - t) if self.needs[0] else None,
                 -g * x if self.needs[1] else None)
+
+
+def _same(arrays):
+    return all(a.shape == arrays[0].shape and a.dtype == arrays[0].dtype for a in arrays)
 
 
 def _broadcast(a, b):

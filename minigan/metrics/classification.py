@@ -1,6 +1,7 @@
 """Accuracy and the confusion matrix of a classifier."""
 import numpy as np
 
+from minigan.backend import to_host
 from minigan.core import no_grad, tensor
 
 
@@ -26,10 +27,11 @@ def predict(model, images, batch_size=1000):
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
-    out = []
+    out, dev = [], getattr(model, "device", "cpu")
     with no_grad():
         for i in range(0, len(images), batch_size):
-            out.append(model(tensor(images[i:i + batch_size])).data.argmax(1))
+            logits = model(tensor(images[i:i + batch_size], device=dev)).data
+            out.append(to_host(logits.argmax(1)))
     if was_training:
         model.train()
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)

@@ -11,6 +11,7 @@ again at the next step.
 """
 import numpy as np
 
+from minigan.backend import device_of, get_array_module, to_device
 from minigan.backend.mode import reference
 from minigan.backend.optim_kernels import adam_update
 from minigan.core import mark_changed
@@ -50,7 +51,7 @@ class FlatAdam(Adam):
             self._flat = False
             return super().step()
         self.steps += 1
-        np.concatenate([g._data.reshape(-1) for g in grads], out=flat.g)   # raw: every step
+        flat.xp.concatenate([g._data.reshape(-1) for g in grads], out=flat.g)  # every step
         flat.step += 1
         b1, b2 = self.betas
         adam_update(flat.p, flat.g, flat.m, flat.v, self.lr, b1, b2, self.eps,
@@ -67,14 +68,16 @@ FLAT_MAX_SIZE = 1 << 17
 
 
 def _flat_fits(params, states):
-    """Whether the parameters can share one buffer: distinct NumPy arrays of one float dtype,
-    FLAT_MAX_SIZE values at most, whose Adam states are all new or all at one step."""
+    """Whether the parameters can share one buffer: distinct arrays of one float dtype on
+    one device, FLAT_MAX_SIZE values at most (on the CPU: on a GPU one launch for all is the
+    point), whose Adam states are all new or all at one step."""
     dt = params[0].data.dtype
     if dt.kind != "f" or len({id(p) for p in params}) != len(params):
         return False
-    if sum(p.data.size for p in params) > FLAT_MAX_SIZE:
+    kind = type(params[0].data)
+    if kind is np.ndarray and sum(p.data.size for p in params) > FLAT_MAX_SIZE:
         return False
-    if not all(type(p.data) is np.ndarray and p.data.dtype == dt for p in params):
+    if not all(type(p.data) is kind and p.data.dtype == dt for p in params):
         return False
     steps = {int(s["step"]) if "step" in s else 0 for s in states}
     return len(steps) == 1 and all(("step" in s) == ("exp_avg" in s) for s in states)
@@ -87,7 +90,8 @@ class _Flat:
 
     def __init__(self, params, states):
         dt, n = params[0].data.dtype, sum(p.data.size for p in params)
-        self.p, self.g, self.m, self.v = (np.empty(n, dtype=dt) for _ in range(4))
+        self.xp = get_array_module(params[0].data)
+        self.p, self.g, self.m, self.v = (self.xp.empty(n, dtype=dt) for _ in range(4))
         first = states[0].get("step")
         self.step = np.zeros((), dtype=np.int64) if first is None else first.copy()
         self.states, self.views, start = states, [], 0
@@ -97,7 +101,7 @@ class _Flat:
             self.p[seg] = p.data.reshape(-1)
             p.data = self.p[seg].reshape(shape)
             for key, buf in (("exp_avg", self.m), ("exp_avg_sq", self.v)):
-                buf[seg] = s[key].reshape(-1) if key in s else 0
+                buf[seg] = to_device(s[key], device_of(p.data)).reshape(-1) if key in s else 0
                 s[key] = buf[seg].reshape(shape)
             s["step"] = self.step
             self.views.append(p.data)
