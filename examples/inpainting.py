@@ -71,6 +71,8 @@ def make_parser():
     add("--judge", default=JUDGE, help="the judge, a ThesisCNN model.npz (trained for 3 "
                                        "epochs and kept there if absent)")
     add("--out", default=os.path.join("runs", "inpainting"), help="output folder")
+    add("--device", default="cpu", help="where G and D search: cpu, or cuda (pip install "
+                                        "'minigan[gpu]'); the rest runs on the CPU")
     add("--no-progress", action="store_true", help="hide the progress bars")
     return ap
 
@@ -89,6 +91,10 @@ def parse_args(argv=None):
               f"--checkpoint {args.checkpoint}: no such file (train a DCGAN first: "
               "python examples/dcgan.py)")]
     bad = next((msg for ok, msg in rules if not ok), None)
+    try:
+        mg.device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        bad = bad or f"--device: {exc}"
     if bad:
         ap.error(bad)
     check_output_flag(ap, args.out)
@@ -270,6 +276,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     G, D, m = load_gan(args.checkpoint)
+    G.to(args.device), D.to(args.device)
     x, _, xte, yte = load_images(args.data, 1)
     judge = get_judge(args.judge, args.data, progress=not args.no_progress)
     originals, labels, index, masks, z0 = problem(args, xte, yte, m)

@@ -169,7 +169,8 @@ def train(model, optimizer, data, args, eval_at=()):
     rng = np.random.default_rng(args.seed)
     loader = DataLoader(xtr, ytr, batch_size=args.batch_size, drop_last=True, generator=rng)
     progress = _Progress(rng)
-    model.to(args.device)
+    dev = getattr(args, "device", "cpu")        # (a caller's own args may not say)
+    model.to(dev)
     resumed = getattr(args, "resumed", None)
     if resumed is not None:
         model.load_state_dict(resumed["model"])
@@ -183,8 +184,7 @@ def train(model, optimizer, data, args, eval_at=()):
         while progress.step < args.steps and not stop.requested:
             x, y = next(batches)
             start = time.perf_counter()
-            loss = F.cross_entropy(model(tensor(x, device=args.device)),
-                                   backend.to_device(y, args.device))
+            loss = F.cross_entropy(model(tensor(x, device=dev)), backend.to_device(y, dev))
             try:
                 value = check_finite_loss(loss.item(), "the loss", progress.step + 1,
                                           lambda: {"loss": progress.losses[-1]}

@@ -25,6 +25,7 @@ import numpy as np
 
 import minigan as mg
 from minigan import functional as F
+from minigan.backend import get_array_module, to_device, to_host
 
 LAMBDA = 0.003          # the weight of D's term (Yeh et al., the thesis)
 LR = 0.005              # Adam's learning rate on z
@@ -183,13 +184,20 @@ class Search:
     curve: np.ndarray
 
 
+def _on(G, *arrays):
+    """The arrays on G's device (the search runs where G and D are)."""
+    dev = G.device
+    return [to_device(a, dev) for a in arrays]
+
+
 def _losses(G, D, z, y, w, lam, batch):
-    """L at the latents z (B, m) for their images y and weights w (no graph)."""
+    """L at the latents z (B, m) for their images y and weights w (no graph), as host
+    arrays."""
     with mg.no_grad():
-        out = [latent_loss(G, D, z[i:i + batch], y[i:i + batch], w[i:i + batch], lam)
-               for i in range(0, len(z), batch)]
-    return (np.concatenate([loss.data for loss, _ in out]),
-            np.concatenate([x.data for _, x in out]))
+        out = [latent_loss(G, D, *_on(G, z[i:i + batch], y[i:i + batch], w[i:i + batch]),
+                           lam) for i in range(0, len(z), batch)]
+    return (np.concatenate([to_host(loss.data) for loss, _ in out]),
+            np.concatenate([to_host(x.data) for _, x in out]))
 
 
 def refine(G, D, z0, y, w, steps, lr=LR, lam=LAMBDA, on_step=None):
@@ -197,20 +205,21 @@ def refine(G, D, z0, y, w, steps, lr=LR, lam=LAMBDA, on_step=None):
     support), all in one batch; returns (z, loss per latent at z (B,), G(z), mean loss after
     each step (steps + 1,)). ``on_step(mean loss)`` after each step. G and D must be frozen
     (``frozen``)."""
-    z = mg.Tensor(np.array(z0, dtype=np.float32), requires_grad=True)
+    z0, y_on, w_on = _on(G, np.array(z0, dtype=np.float32), y, w)
+    z = mg.Tensor(z0, requires_grad=True)
     opt = mg.optim.Adam([z], lr=lr)
     curve = []
     for _ in range(steps):
-        loss, _ = latent_loss(G, D, z, y, w, lam)
+        loss, _ = latent_loss(G, D, z, y_on, w_on, lam)
         curve.append(float(loss.data.mean()))
         opt.zero_grad()
         F.sum(loss).backward()
         opt.step()
-        z.data = np.clip(z.data, -1, 1)
+        z.data = get_array_module(z.data).clip(z.data, -1, 1)
         if on_step is not None:
             on_step(curve[-1])
     loss, x = _losses(G, D, z.data, y, w, lam, len(z.data))
-    return z.data, loss, x, np.array(curve + [float(loss.mean())])
+    return to_host(z.data), loss, x, np.array(curve + [float(loss.mean())])
 
 
 def search(G, D, images, masks, z0, *, weighting="mask", keep=4, steps=300, lr=LR,

@@ -171,6 +171,46 @@ def test_checkpoints_hold_host_arrays_and_load_onto_a_device(dev, tmp_path):
         mg.load(path, device="tpu")
 
 
+LAYERS = {   # name: (a layer, its input's shape)
+    "linear": (lambda: nn.Linear(5, 3), (4, 5)),
+    "conv": (lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1), (2, 2, 7, 7)),
+    "conv_transpose": (lambda: nn.ConvTranspose2d(3, 2, 4, stride=2, padding=1), (2, 3, 4, 4)),
+    "max_pool": (lambda: nn.MaxPool2d(2), (2, 3, 6, 6)),
+    "avg_pool": (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 3, 6, 6)),
+    "batch_norm_1d": (lambda: nn.BatchNorm1d(5), (6, 5)),
+    "batch_norm_2d_eval": (lambda: nn.BatchNorm2d(3).eval(), (2, 3, 4, 4)),
+    "dropout": (lambda: nn.Dropout(0.5), (4, 6)),
+    "activations": (lambda: nn.Sequential(nn.LeakyReLU(0.2), nn.Tanh(), nn.Sigmoid(),
+                                          nn.ReLU(), nn.Flatten()), (2, 3, 4)),
+    "fused_mlp": (lambda: nn.fuse(nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 8),
+                                                nn.LeakyReLU(0.2), nn.Linear(8, 1))), (6, 5)),
+}
+
+
+@pytest.mark.parametrize("dev", OTHER)
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_every_layer_computes_the_cpus_numbers_on_a_device(dev, name):
+    make, shape = LAYERS[name]
+    x = np.random.default_rng(0).standard_normal(shape)
+    out, grads = {}, {}
+    for d in ("cpu", dev):
+        mg.manual_seed(3)                       # the same weights, the same dropout mask
+        layer = make()
+        for p in layer.parameters():            # float64: differences are the device's alone
+            p.data = p.data.astype(np.float64)
+        layer.to(d)
+        xt = mg.tensor(x, requires_grad=True, device=d)
+        y = layer(xt)
+        (y * mg.tensor(np.linspace(-1, 1, y.size).reshape(y.shape), device=d)).sum().backward()
+        out[d] = mg.to_host(y.data)
+        grads[d] = [mg.to_host(xt.grad.data)] + [mg.to_host(p.grad.data)
+                                                 for p in layer.parameters()]
+        assert y.device == d and all(p.device == d for p in layer.parameters())
+    np.testing.assert_allclose(out[dev], out["cpu"], rtol=1e-12, atol=1e-12)
+    for a, b in zip(grads[dev], grads["cpu"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 # --- whole runs: the same numbers on every device --------------------------------------------
 def _mixture_run(dev, turns, example="gaussian_mixture", flags=()):
     from tests.examples import load_example

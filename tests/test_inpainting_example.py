@@ -77,6 +77,15 @@ def test_every_search_flag_changes_the_result(tiny_fashion, gan, tmp_path, flag,
     assert other["rows"]["GAN, mask, paste"] != base["rows"]["GAN, mask, paste"]
 
 
+def test_device_searches_there_with_the_cpus_numbers(tiny_fashion, gan, tmp_path):
+    # --device: G and D on the strict stand-in for CuPy (tests/strict_xp.py)
+    flags = ("--weighting", "mask", "--blend", "paste")
+    cpu = ex.main(_flags(tiny_fashion, gan, tmp_path / "a", *flags))
+    there = ex.main(_flags(tiny_fashion, gan, tmp_path / "b", *flags, "--device", "strict"))
+    for metric, value in cpu["rows"]["GAN, mask, paste"].items():
+        assert there["rows"]["GAN, mask, paste"][metric] == pytest.approx(value, rel=1e-3)
+
+
 def test_weighting_and_blend_choose_the_variants(tiny_fashion, gan, tmp_path):
     record = ex.main(_flags(tiny_fashion, gan, tmp_path, "--weighting", "importance",
                             "--blend", "poisson"))
@@ -98,6 +107,7 @@ def test_weighting_and_blend_choose_the_variants(tiny_fashion, gan, tmp_path):
     (["--blend", ""], "choose from paste, poisson"),
     (["--mask", "ring"], "invalid choice"),
     (["--n-images", "0"], "--n-images must be >= 1"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
 ])
 def test_bad_flags_get_one_line(tiny_fashion, gan, tmp_path, capsys, flags, message):
     with pytest.raises(SystemExit) as exc:
