@@ -45,27 +45,30 @@ def tiny_fashion(tmp_path_factory):
     return str(root)
 
 
-def _devices():
-    """The devices the suite runs on: the CPU, the strict stand-in for CuPy (tests/strict_xp),
-    and the GPU when CuPy and a CUDA device are present."""
+def _gpu_missing():
+    """Why the GPU cases cannot run here (None when CuPy and a CUDA device are present); the
+    strict stand-in for CuPy (tests/strict_xp.py) is registered as the device "strict"."""
     from minigan import backend
     from tests.strict_xp import StrictArray, strict
     if "strict" not in backend.registered_devices():
         backend.register_device("strict", strict, StrictArray, strict.asarray,
                                 strict.asnumpy)
-    found = ["cpu", "strict"]
     try:
         backend.device("cuda")
-        found.append("cuda")
-    except RuntimeError:
-        pass
-    return found
+    except RuntimeError as exc:
+        return str(exc)
+    return None
 
 
-DEVICES = _devices()
+GPU_MISSING = _gpu_missing()
+# the devices every device-parametrised test runs on: the CPU, the strict stand-in, and the
+# GPU (skipped, with the reason, where there is none)
+OTHER_DEVICES = ["strict", pytest.param("cuda", marks=pytest.mark.skipif(
+    GPU_MISSING is not None, reason=f"no GPU here: {GPU_MISSING}"))]
+DEVICES = ["cpu", *OTHER_DEVICES]
 
 
 @pytest.fixture(params=DEVICES)
 def device(request):
-    """Each device present; a test that takes it runs once on each (one source, every device)."""
+    """Each device; a test that takes it runs once on each (one source, every device)."""
     return request.param

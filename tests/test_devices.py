@@ -6,10 +6,10 @@ import pytest
 import minigan as mg
 from minigan import backend, nn
 from minigan import functional as F
-from tests.conftest import DEVICES
+from tests.conftest import GPU_MISSING, OTHER_DEVICES
 from tests.strict_xp import StrictArray, strict
 
-OTHER = [d for d in DEVICES if d != "cpu"]       # "strict", and "cuda" where there is one
+OTHER = OTHER_DEVICES        # "strict", and "cuda" (skipped with the reason where absent)
 
 
 # --- the stand-in is as strict as CuPy (else the suite would prove nothing) -----------------
@@ -74,7 +74,7 @@ def test_an_unknown_device_is_one_clear_error():
         mg.tensor([1.0]).to("tpu")
 
 
-@pytest.mark.skipif("cuda" in DEVICES, reason="a GPU is present")
+@pytest.mark.skipif(GPU_MISSING is None, reason="a GPU is present")
 def test_cuda_without_a_gpu_says_what_to_install():
     with pytest.raises(RuntimeError, match=r"CuPy and a CUDA device.*minigan\[gpu\]"):
         mg.tensor([1.0], device="cuda")
