@@ -58,6 +58,15 @@ def test_tensor_on_a_device_and_back(dev):
 
 
 @pytest.mark.parametrize("dev", OTHER)
+def test_a_device_tensor_prints_and_converts_explicitly(dev):
+    x = mg.tensor([1.5, -2.0], device=dev, requires_grad=True)
+    assert repr(x) == f"tensor([ 1.5, -2. ], device='{dev}', requires_grad=True)"
+    assert repr(x * 2).startswith("tensor([ 3., -4.], device=")
+    assert isinstance(x.detach().numpy(), np.ndarray) and x.tolist() == [1.5, -2.0]
+    assert x.sum().item() == -0.5 and float(x[0]) == 1.5
+
+
+@pytest.mark.parametrize("dev", OTHER)
 def test_gradients_flow_back_through_a_move(dev):
     x = mg.tensor([1.0, -2.0], requires_grad=True)
     y = (x.to(dev) * mg.tensor([3.0, 4.0], device=dev)).sum()

@@ -86,7 +86,7 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: call .detach().numpy() "
                                "(or read .data) so that the graph is left on purpose")
-        return self._data.get() if hasattr(self._data, "get") else self._data
+        return backend.to_host(self._data)
 
     def item(self):
         if self._data.size != 1:
@@ -105,8 +105,10 @@ class Tensor:
         return self
 
     def __repr__(self):
-        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(")
+        body = np.array2string(backend.to_host(self._data), separator=", ", prefix="tensor(")
         extra = f", dtype={self.dtype}" if self.dtype != backend.default_dtype() else ""
+        if backend.device_of(self._data) != "cpu":
+            extra += f", device='{backend.device_of(self._data)}'"
         if self.creator is not None:
             extra += f", grad_fn={self.creator.name}"
         elif self.requires_grad:
