@@ -55,6 +55,12 @@ def test_device_trains_there_with_the_cpus_numbers(data, tmp_path):
     there = ex.main(_flags(data, tmp_path / "strict", "--epochs", "1", "--conditional",
                            "--device", "strict"))
     saved = json.loads((tmp_path / "strict" / "run" / "metrics.json").read_text())
+    config = {"latent_dim": 8, "conditional": False, "lr": 1e-3, "beta1": 0.5,
+              "batch_size": 4}
+    x = np.zeros((8, 1, 28, 28), np.float32)
+    for dev, adam in (("cpu", mg.optim.Adam), ("strict", mg.optim.FlatAdam)):
+        trainer, _ = dc.DCGAN._game(*dc.networks(config), dict(config, device=dev), 0, x, None)
+        assert type(trainer.opt_g) is adam        # off the CPU: one Adam launch for all of G
     assert saved["config"]["device"] == "strict" and there["status"] == "complete"
     for k in ("fid", "gan_test", "d_loss"):
         assert there["final"][k] == pytest.approx(cpu["final"][k], rel=2e-2, abs=2e-2), k
