@@ -34,8 +34,9 @@ def shapes(min_dims=1, max_dims=3, min_side=1, max_side=3):
 
 
 def _wide(a):
-    """A float wider than float64 where the device has one (CuPy has no long double)."""
-    return np.float64 if a.device == "cuda" else np.longdouble
+    """A float wider than float64 on the CPU (CuPy, and so its stand-in, has no long
+    double)."""
+    return np.longdouble if a.device == "cpu" else np.float64
 
 
 def _round_trip(a):

@@ -182,6 +182,12 @@ class _Ufunc:
         return _wrapped(value) if callable(value) else value
 
 
+# NumPy names that CuPy does not have (AttributeError there, so here too)
+NOT_IN_CUPY = {"errstate", "seterr", "geterr", "seterrcall", "geterrcall", "longdouble",
+               "clongdouble", "float128", "complex256", "nditer", "ndindex", "ndenumerate",
+               "array2string", "set_printoptions", "printoptions"}
+
+
 class _Namespace(types.ModuleType):
     """``strict``, ``strict.random``, ``strict.linalg``: NumPy's functions, wrapped."""
 
@@ -190,8 +196,8 @@ class _Namespace(types.ModuleType):
         self._source = source
 
     def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
+        if name.startswith("__") or name in NOT_IN_CUPY:
+            raise AttributeError(f"module 'strict' has no attribute {name!r} (nor has CuPy)")
         value = getattr(self._source, name)
         if isinstance(value, np.ufunc):
             value = _Ufunc(value)

@@ -28,6 +28,12 @@ def test_the_stand_in_refuses_numpy_where_cupy_would(misuse):
         misuse(strict.asarray(np.arange(3.0)))
 
 
+@pytest.mark.parametrize("name", ["errstate", "longdouble", "ndindex"])
+def test_the_stand_in_lacks_what_cupy_lacks(name):
+    with pytest.raises(AttributeError, match="nor has CuPy"):
+        getattr(strict, name)
+
+
 def test_the_stand_in_refuses_numba_kernels():
     from minigan.backend.elementwise_kernels import leaky_relu_numba
     with pytest.raises(Exception, match="(?i)typ"):

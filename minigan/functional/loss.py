@@ -147,7 +147,7 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, t):
         xp = get_array_module(p)
-        with xp.errstate(divide="ignore"):
+        with np.errstate(divide="ignore"):      # NumPy's warning (CuPy has none, nor errstate)
             lp = xp.maximum(xp.log(p), -100.0)
             lq = xp.maximum(xp.log1p(-p), -100.0)
         return -(t * lp + (1 - t) * lq)
@@ -158,7 +158,7 @@ class BinaryCrossEntropy(Function):
         if self.needs[0]:
             gp = gy * (p - t) / clip(p * (1 - p), 1e-12)
         if self.needs[1]:
-            with get_array_module(p.data).errstate(divide="ignore"):
+            with np.errstate(divide="ignore"):
                 gt = gy * (_clamped_log(1 - p) - _clamped_log(p))
         return gp, gt
 
