@@ -169,7 +169,7 @@ def train(model, optimizer, data, args, eval_at=()):
     rng = np.random.default_rng(args.seed)
     loader = DataLoader(xtr, ytr, batch_size=args.batch_size, drop_last=True, generator=rng)
     progress = _Progress(rng)
-    dev = getattr(args, "device", "cpu")        # (a caller's own args may not say)
+    dev = args.device
     model.to(dev)
     resumed = getattr(args, "resumed", None)
     if resumed is not None:

@@ -17,7 +17,6 @@ from urllib.parse import quote, unquote
 import numpy as np
 
 from minigan import backend
-from minigan.backend import to_host
 from minigan.core import Tensor
 
 _SEP = "/"
@@ -39,7 +38,7 @@ def _flatten(obj, prefix, out):
     if isinstance(obj, Tensor):
         obj = obj.data
     if hasattr(obj, "shape") and not isinstance(obj, np.ndarray):
-        obj = to_host(obj)          # a device array: files always hold host arrays
+        obj = backend.to_host(obj)  # a device array: files always hold host arrays
     arr = np.asarray(obj)
     if arr.dtype == object:
         raise TypeError(f"save: {unquote(prefix)!r} holds a {type(obj).__name__}, which is not "

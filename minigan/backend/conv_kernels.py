@@ -481,15 +481,10 @@ def _numba_ok(*arrays):
     return not reference.on and all(type(a) is np.ndarray for a in arrays)
 
 
-def _gpu(*arrays):
-    """CuPy arrays that the GPU kernels (cuda_kernels) take, outside reference mode."""
-    return not reference.on and type(arrays[0]) is not np.ndarray and cuda.is_cuda(*arrays)
-
-
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     # NumPy's kh * kw strided slice copies beat both Numba kernels on every thesis shape
     # (e.g. (100, 16, 14, 14), 5x5: NumPy 2.4 ms, Numba parallel 3.7, serial 7.7)
-    if _gpu(x):
+    if cuda.fits(x):
         return cuda.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return im2col_numpy(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
@@ -501,7 +496,7 @@ def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     # turn: serial 80.9 ms, parallel from 2M entries 84.9, from 64k 88.9): its threads wait
     # for cores that OpenBLAS's have just held. So parallel only for very large inputs.
     if not _numba_ok(cols):
-        if _gpu(cols):
+        if cuda.fits(cols):
             return cuda.col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
         return col2im_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     cols = np.ascontiguousarray(cols)
@@ -530,7 +525,7 @@ def col2im_nhwc(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):
     if not _numba_ok(x):
-        if _gpu(x):
+        if cuda.fits(x):
             return cuda.max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow)
         return max_pool_numpy(x, kh, kw, sh, sw, ph, pw, oh, ow)
     x = np.ascontiguousarray(x)
@@ -545,7 +540,7 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):
 
 def pool_scatter(gy, idx, h, w):
     if not _numba_ok(gy, idx):
-        if _gpu(gy):
+        if cuda.fits(gy):
             return cuda.pool_scatter(gy, idx, h, w)
         return pool_scatter_numpy(gy, idx, h, w)
     gy = np.ascontiguousarray(gy)

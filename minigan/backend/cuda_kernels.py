@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from minigan.backend.devices import get_array_module
+from minigan.backend.mode import reference
 
 SOURCE = r"""
 #ifdef MINIGAN_HOST
@@ -176,22 +177,15 @@ extern "C" __global__ void bn_apply(const T* x, T* y, const T* mu, const T* a, c
     }
 }
 
-// its gradient: gx = k_c (d - mb_c - (x - mu_c) u_c), d = g through the activation,
-// mb = mean(d), u = mean(d xhat) / sigma, k = w / sigma
-extern "C" __global__ void bn_grad(const T* g, const T* x, const T* y, T* gx, const T* mu,
-                                   const T* mb, const T* u, const T* scale, i64 total, int c,
-                                   int s, int act, T slope) {
+// its gradient: gx = k_c (d - mb_c - (x - mu_c) u_c), d = the output's gradient through
+// the activation (computed once by the caller, which sums it too), mb = mean(d),
+// u = mean(d xhat) / sigma, k = w / sigma
+extern "C" __global__ void bn_grad(const T* d, const T* x, T* gx, const T* mu, const T* mb,
+                                   const T* u, const T* scale, i64 total, int c, int s) {
     FOR_EACH(k, total) {
         int ci = (k / s) % c;
-        T d = act_grad_value(g[k], y[k], act, slope);
-        gx[k] = (d - mb[ci] - (x[k] - mu[ci]) * u[ci]) * scale[ci];
+        gx[k] = (d[k] - mb[ci] - (x[k] - mu[ci]) * u[ci]) * scale[ci];
     }
-}
-
-// d = the activation's gradient (g through it), for the sums of the backward
-extern "C" __global__ void act_grad_into(const T* y, const T* g, T* d, i64 total, int act,
-                                         T slope) {
-    FOR_EACH(k, total) { d[k] = act_grad_value(g[k], y[k], act, slope); }
 }
 
 // Adam over flat p, g, m, v (every parameter of a model in one launch: FlatAdam), as
@@ -211,8 +205,7 @@ extern "C" __global__ void adam(T* p, const T* g, T* m, T* v, i64 total, T step_
 """
 
 NAMES = ("im2col", "col2im", "max_pool", "pool_scatter", "act_forward", "act_backward",
-         "bias_act", "bce_logits", "bce_logits_grad", "bn_apply", "bn_grad", "act_grad_into",
-         "adam")
+         "bias_act", "bce_logits", "bce_logits_grad", "bn_apply", "bn_grad", "adam")
 THREADS = 256
 _TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 
@@ -242,6 +235,13 @@ def is_cuda(*arrays):
     kernels here take."""
     return all(type(a).__module__.startswith("cupy") and a.dtype in _TYPES
                and a.flags.c_contiguous for a in arrays)
+
+
+def fits(*arrays):
+    """Whether the dispatchers send these arrays here: kernels' arrays (``is_cuda``),
+    outside reference mode (and never NumPy's, checked first: the CPU's path pays one
+    comparison)."""
+    return not reference.on and type(arrays[0]) is not np.ndarray and is_cuda(*arrays)
 
 
 def _i(v):
@@ -339,34 +339,30 @@ def bn_forward(x, w, b, eps, slope=None):
     cp = get_array_module(x)
     n, c, s = x.shape
     mu = x.mean(axis=(0, 2), dtype=np.float64)
-    var = ((x - mu.astype(x.dtype)[:, None]) ** 2).mean(axis=(0, 2), dtype=np.float64)
+    m = mu.astype(x.dtype)
+    var = ((x - m[:, None]) ** 2).mean(axis=(0, 2), dtype=np.float64)
     inv = (1 / cp.sqrt(var + eps)).astype(x.dtype)
     y = cp.empty_like(x)
-    _launch("bn_apply", x.dtype, x.size, (x, y, mu.astype(x.dtype), inv * w, b,
+    _launch("bn_apply", x.dtype, x.size, (x, y, m, inv * w, b,
                                           np.int64(x.size), _i(c), _i(s),
                                           _i(slope is not None), _t(slope or 0, x.dtype)))
     return y, mu, var, inv
 
 
 def bn_backward(g, x, mu, inv, scale, y=None, slope=None):
+    """As norm_kernels.bn_backward: g through the activation once (``activation_grad``), its
+    per-channel sums by CuPy's reductions, then gx in one kernel."""
     cp = get_array_module(g)
     n, c, s = g.shape
-    act, slope = slope is not None, slope or 0
-    d = g
-    if act:
-        d = cp.empty_like(g)
-        _launch("act_grad_into", g.dtype, g.size, (y, g, d, np.int64(g.size), _i(1),
-                                                    _t(slope, g.dtype)))
+    d = g if slope is None else activation_grad(y, g, slope)
     m = mu.astype(g.dtype)
     gb = d.sum(axis=(0, 2), dtype=np.float64)
     gw = (d * (x - m[:, None])).sum(axis=(0, 2), dtype=np.float64) * inv
     count = n * s
     gx = cp.empty_like(g)
-    _launch("bn_grad", g.dtype, g.size, (g, x, g if y is None else y, gx, m,
-                                         (gb / count).astype(g.dtype),
+    _launch("bn_grad", g.dtype, g.size, (d, x, gx, m, (gb / count).astype(g.dtype),
                                          (gw / count).astype(g.dtype) * inv, scale,
-                                         np.int64(g.size), _i(c), _i(s), _i(act),
-                                         _t(slope, g.dtype)))
+                                         np.int64(g.size), _i(c), _i(s)))
     return gx, gw.astype(g.dtype), gb.astype(g.dtype)
 
 

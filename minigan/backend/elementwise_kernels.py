@@ -84,18 +84,13 @@ def fits(*arrays):
     return True
 
 
-def gpu(*arrays):
-    """CuPy arrays that the GPU kernels (cuda_kernels) take, outside reference mode."""
-    return not reference.on and type(arrays[0]) is not np.ndarray and cuda.is_cuda(*arrays)
-
-
 def relu(x, inplace=False):
     """max(x, 0), into x itself with ``inplace`` (for a fresh array nobody else holds)."""
     if fits(x) and x.dtype.kind == "f":
         y = x if inplace else np.empty_like(x)
         relu_numba(x, y)
         return y
-    if gpu(x):
+    if cuda.fits(x):
         return cuda.activation(x, 0.0)
     return get_array_module(x).maximum(x, 0, out=x if inplace else None)
 
@@ -104,7 +99,7 @@ def relu_grad(x, gy):
     """gy where x > 0, else 0: the gradient of relu at x (x may be relu's output)."""
     if fits(x, gy) and x.dtype.kind == "f":
         return relu_grad_numba(x, gy)
-    if gpu(x, gy):
+    if cuda.fits(x, gy):
         return cuda.activation_grad(x, gy, 0.0)
     return gy * (x > 0)
 
@@ -113,7 +108,7 @@ def leaky_relu(x, slope):
     """x where x > 0, else slope * x."""
     if fits(x) and x.dtype.kind == "f":
         return leaky_relu_numba(x, x.dtype.type(slope))   # slope in x's precision
-    if gpu(x):
+    if cuda.fits(x):
         return cuda.activation(x, slope)
     return leaky_relu_numpy(x, slope)
 
@@ -122,7 +117,7 @@ def leaky_relu_grad(x, gy, slope):
     """gy where x > 0, else slope * gy: the gradient of leaky_relu at x."""
     if fits(x, gy) and x.dtype.kind == "f":
         return leaky_relu_grad_numba(x, gy, gy.dtype.type(slope))
-    if gpu(x, gy):
+    if cuda.fits(x, gy):
         return cuda.activation_grad(x, gy, slope)
     return leaky_relu_grad_numpy(x, gy, slope)
 
@@ -240,7 +235,7 @@ def bias_act(y, b, slope):
             and y.dtype.kind == "f" and y.flags.c_contiguous and b.flags.c_contiguous):
         bias_act_numba(y, b, slope is not None, float(slope or 0))
         return y
-    if y.ndim == 2 and gpu(y, b) and y.dtype == b.dtype:
+    if y.ndim == 2 and cuda.fits(y, b) and y.dtype == b.dtype:
         return cuda.bias_act(y, b, slope)
     y += b
     return activate(y, slope)

@@ -13,13 +13,7 @@ import numpy as np
 
 from minigan.backend import cuda_kernels as cuda
 from minigan.backend import get_array_module
-from minigan.backend.elementwise_kernels import (
-    act_grad_value,
-    act_value,
-    activate,
-    activation_grad,
-    gpu,
-)
+from minigan.backend.elementwise_kernels import act_grad_value, act_value, activate, activation_grad
 from minigan.backend.mode import reference
 
 
@@ -195,7 +189,7 @@ def bn_forward(x, w, b, eps, slope=None):
     """(y, mean, biased variance, 1 / sigma) of x (N, C, S), y through relu (slope 0) or
     leaky_relu (slope > 0) unless slope is None."""
     if not _numba_ok(x, w, b):
-        if gpu(x, w, b):
+        if cuda.fits(x, w, b):
             return cuda.bn_forward(x, w, b, eps, slope)
         return bn_forward_numpy(x, w, b, eps, slope)
     act, s = slope is not None, slope or 0.0
@@ -212,7 +206,7 @@ def bn_backward(g, x, mu, inv, scale, y=None, slope=None):
     (see bn_backward_numpy)."""
     act = slope is not None
     if not _numba_ok(g, x, inv, scale) or (act and not _numba_ok(g, y)):
-        if gpu(g, x, inv, scale) and (not act or gpu(y)):
+        if cuda.fits(g, x, inv, scale) and (not act or cuda.fits(y)):
             return cuda.bn_backward(g, x, mu, inv, scale, y, slope)
         return bn_backward_numpy(g, x, mu, inv, scale, y, slope)
     y, s = (y if act else g), slope or 0.0

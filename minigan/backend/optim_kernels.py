@@ -50,7 +50,7 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, weight_decay, step):
             and p.flags.c_contiguous
             and g.flags.c_contiguous and g.dtype == p.dtype):
         adam_numba(p, g, m, v, lr, b1, b2, eps, weight_decay, step)
-    elif not reference.on and cuda.is_cuda(p, g, m, v) and g.dtype == p.dtype:
+    elif cuda.fits(p, g, m, v) and g.dtype == p.dtype:
         cuda.adam(p, g, m, v, lr, b1, b2, eps, weight_decay, step)
     else:
         adam_numpy(p, g, m, v, lr, b1, b2, eps, weight_decay, step)

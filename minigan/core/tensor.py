@@ -107,8 +107,9 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(backend.to_host(self._data), separator=", ", prefix="tensor(")
         extra = f", dtype={self.dtype}" if self.dtype != backend.default_dtype() else ""
-        if backend.device_of(self._data) != "cpu":
-            extra += f", device='{backend.device_of(self._data)}'"
+        where = backend.device_of(self._data)
+        if where != "cpu":
+            extra += f", device='{where}'"
         if self.creator is not None:
             extra += f", grad_fn={self.creator.name}"
         elif self.requires_grad:

@@ -89,7 +89,8 @@ class ConditionalMixtureGAN(Experiment):
         mg.manual_seed(seed)
         G = mg.nn.fuse(conditional_mlp_generator(config["latent_dim"], K, config["g_hidden"]))
         D = mg.nn.fuse(conditional_mlp_discriminator(2, K, config["d_hidden"]))
-        G.to(config.get("device", "cpu")), D.to(config.get("device", "cpu"))
+        dev = config.get("device", "cpu")
+        G.to(dev), D.to(dev)
         opt_g, opt_d, schedulers = optimizers_and_schedules(config, G, D)
 
         def sample_real(n, rng):
@@ -102,7 +103,7 @@ class ConditionalMixtureGAN(Experiment):
                              np.random.default_rng(seed), n_classes=K, sample_labels=labels,
                              **trainer_keywords(config, schedulers))
         rng = np.random.default_rng(seed + 10_000)
-        z_eval = mg.tensor(latent(EVAL_SAMPLES, rng), device=config.get("device", "cpu"))
+        z_eval = mg.tensor(latent(EVAL_SAMPLES, rng), device=dev)
         # the pooled evaluation set: each class's first n_k samples, n ~ the class weights
         counts = rng.multinomial(EVAL_SAMPLES, mixture.weights)
         scorer = ConditionalMixtureMetrics(mixture)

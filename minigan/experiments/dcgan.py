@@ -96,7 +96,8 @@ def get_judge(path, root, progress=True, epochs=3, seed=0):
                             "classes; the judge needs Fashion-MNIST's 10")
         return judge
     args = argparse.Namespace(data=root, dataset="fashion" if root is None else "mnist",
-                              batch_size=50, seed=seed, no_progress=not progress)
+                              batch_size=50, seed=seed, no_progress=not progress,
+                              device="cpu")
     data = classify.load_data(args, (1, 28, 28))
     args.steps = args.eval_every = max(epochs * (len(data[0]) // 50), 1)
     print(f"no judge at {path}: training the thesis CNN for {epochs} epochs", flush=True)
@@ -208,10 +209,11 @@ class DCGAN(Experiment):
         epochs' batches of x (and y, for the conditional game)."""
         cond = config["conditional"]
         init = np.random.default_rng([seed, 1])
-        G, D = (mg.nn.fuse(dcgan_init(net, init)).to(config.get("device", "cpu")) for net in (G, D))
+        dev = config.get("device", "cpu")
+        G, D = (mg.nn.fuse(dcgan_init(net, init)).to(dev) for net in (G, D))
         # G's 778k values: per-parameter Adam on the CPU (FlatAdam's gathering copy costs
         # more there), one launch for all on a GPU; the same numbers either way
-        adam_g = mg.optim.Adam if config.get("device", "cpu") == "cpu" else mg.optim.FlatAdam
+        adam_g = mg.optim.Adam if dev == "cpu" else mg.optim.FlatAdam
         opt_g = adam_g(G.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999))
         opt_d = mg.optim.FlatAdam(D.parameters(), lr=config["lr"],
                                   betas=(config["beta1"], 0.999))

@@ -112,14 +112,15 @@ class MixtureGAN(Experiment):
         # fused: each all-dense net runs as one graph node (same numbers, a third of the time)
         G = mg.nn.fuse(mlp_generator(config["latent_dim"], config["g_hidden"], 2))
         D = mg.nn.fuse(mlp_discriminator(2, config["d_hidden"]))
-        G.to(config.get("device", "cpu")), D.to(config.get("device", "cpu"))
+        dev = config.get("device", "cpu")
+        G.to(dev), D.to(dev)
         opt_g, opt_d, schedulers = optimizers_and_schedules(config, G, D)
         sample_real = lambda n, r: mixture.sample(n, r)[0].astype(np.float32)  # noqa: E731
         latent = latent_sampler(config["latent"], config["latent_dim"])
         trainer = GANTrainer(G, D, opt_g, opt_d, latent, sample_real,
                              np.random.default_rng(seed), **trainer_keywords(config, schedulers))
         z_eval = mg.tensor(latent(EVAL_SAMPLES, np.random.default_rng(seed + 10_000)),
-                           device=config.get("device", "cpu"))
+                           device=dev)
         scorer = MixtureMetrics(mixture)
 
         def evaluate():

@@ -52,7 +52,7 @@ class BCEWithLogits(Function):
         w = self.weight
         arrays = (x, t) if w is None else (x, t, w)
         return self.reduction != "none" and x.dtype.kind == "f" and (
-            kernels.fits(*arrays) or (kernels.gpu(*arrays) and _same(arrays)))
+            kernels.fits(*arrays) or (cuda.fits(*arrays) and _same(arrays)))
 
     def forward(self, x, t):
         if self._kernel_fits(x, t):

@@ -83,15 +83,14 @@ class GANTrainer:
         self.sample_labels = sample_labels or (
             lambda n, rng: rng.integers(0, self.n_classes, n))
         self.turns, self.track_outputs = 0, bool(track_outputs)
+        # G's first parameter tells where the game runs (walking the module tree each turn
+        # cost ~2 us); none: the CPU
+        self._probe = next(iter(G.parameters()), None) if hasattr(G, "parameters") else None
         self._locate()
         self.last = {"d_loss": float("nan"), "g_loss": float("nan")}
 
     def _locate(self):
-        """Find G's device (once a turn: G may have been moved since the last), from its
-        first parameter (found once: walking the module tree each turn cost ~2 us)."""
-        if not hasattr(self, "_probe"):
-            params = self.G.parameters() if hasattr(self.G, "parameters") else ()
-            self._probe = next(iter(params), None)
+        """Find G's device (once a turn: G may have been moved since the last)."""
         self.device = device_of(self._probe.data) if self._probe is not None else \
             device("cpu")
         return self.device
