@@ -65,6 +65,18 @@ def _binary(name):
     return op
 
 
+def _unary(name):
+    def op(self):
+        return StrictArray(getattr(self._a, name)())
+    return op
+
+
+def _python(name):
+    def op(self):
+        return getattr(self._a, name)()
+    return op
+
+
 def _inplace(name):
     def op(self, other):
         getattr(self._a, name)(_unwrap(other))
@@ -98,26 +110,6 @@ class StrictArray:
         value = getattr(self._a, name)
         return _wrapped(value) if callable(value) else _wrap(value)
 
-    @property
-    def shape(self):
-        return self._a.shape
-
-    @property
-    def dtype(self):
-        return self._a.dtype
-
-    @property
-    def ndim(self):
-        return self._a.ndim
-
-    @property
-    def size(self):
-        return self._a.size
-
-    @property
-    def T(self):
-        return StrictArray(self._a.T)
-
     def __len__(self):
         return len(self._a)
 
@@ -130,32 +122,8 @@ class StrictArray:
     def __setitem__(self, key, value):
         self._a[_unwrap(key)] = _unwrap(value)
 
-    def __bool__(self):
-        return bool(self._a)
-
-    def __float__(self):
-        return float(self._a)
-
-    def __int__(self):
-        return int(self._a)
-
-    def __index__(self):
-        return self._a.__index__()
-
     def __repr__(self):
         return "strict." + repr(self._a)
-
-    def __neg__(self):
-        return StrictArray(-self._a)
-
-    def __pos__(self):
-        return StrictArray(+self._a)
-
-    def __abs__(self):
-        return StrictArray(abs(self._a))
-
-    def __invert__(self):
-        return StrictArray(~self._a)
 
 
 for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
@@ -164,6 +132,13 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
     setattr(StrictArray, f"__{_name}__", _binary(f"__{_name}__"))
 for _name in ("iadd", "isub", "imul", "itruediv", "ipow", "iand", "ior"):
     setattr(StrictArray, f"__{_name}__", _inplace(f"__{_name}__"))
+for _name in ("neg", "pos", "abs", "invert"):          # device results, as CuPy's
+    setattr(StrictArray, f"__{_name}__", _unary(f"__{_name}__"))
+for _name in ("bool", "float", "int", "index"):        # Python values (CuPy syncs for them)
+    setattr(StrictArray, f"__{_name}__", _python(f"__{_name}__"))
+for _name in ("shape", "dtype", "ndim", "size"):     # the hot data facts, without __getattr__
+    setattr(StrictArray, _name, property(lambda self, _n=_name: getattr(self._a, _n)))
+StrictArray.T = property(lambda self: StrictArray(self._a.T))
 StrictArray.__hash__ = None
 
 
