@@ -33,7 +33,8 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
                    K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
                    E.relu_numba, E.relu_grad_numba, E.bias_act_numba, E.act_bias_grad_numba,
                    N.bn_forward_numba, N.bn_backward_numba, N.bn_rows_forward_numba,
-                   N.bn_rows_backward_numba, E.bce_logits_sum_numba, E.bce_logits_grad_numba):
+                   N.bn_rows_backward_numba, E.bce_logits_sum_numba, E.bce_logits_grad_numba,
+                   E.outer_numba, E.cat_one_hot_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
         assert {"float32", "float64"} <= kinds
 
@@ -206,3 +207,47 @@ def test_to_nchw_adds_the_bias_as_numpy_does(dtype, channels_last):
     half = b.astype(np.float16)
     np.testing.assert_array_equal(K.to_nchw(y, channels_last, half),
                                   moved + half.reshape(1, -1, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,m", [(1, 1), (7, 3), (512, 32)])
+def test_outer_kernel_is_the_k1_matrix_product_bit_for_bit(dtype, n, m):
+    from minigan.backend import elementwise_kernels as E
+    rng = np.random.default_rng(8)
+    g, w = rng.standard_normal((n, 1)).astype(dtype), rng.standard_normal((1, m)).astype(dtype)
+    g.reshape(-1)[:1] = np.nan
+    out = E.outer(g, w)
+    assert out.dtype == dtype and out.shape == (n, m)
+    np.testing.assert_array_equal(out, g @ w)
+    wide = rng.standard_normal((2, m)).astype(dtype)       # a view (not contiguous): NumPy
+    np.testing.assert_array_equal(E.outer(g, wide[:1]), g @ wide[:1])
+    np.testing.assert_array_equal(E.outer(g[::-1], w), g[::-1] @ w)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
+def test_cat_one_hot_kernel_matches_the_numpy_path(dtype, label_dtype):
+    from minigan import reference_mode
+    from minigan.backend import elementwise_kernels as E
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((9, 3)).astype(dtype)
+    labels = rng.integers(0, 4, 9).astype(label_dtype)
+    labels[:4] = [0, 1, 2, 3]
+    got = E.cat_one_hot(x, labels, 4)
+    with reference_mode():
+        ref = E.cat_one_hot(x, labels, 4)
+    assert got.dtype == ref.dtype == dtype
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(ref[:, 3:].argmax(1), labels)
+    np.testing.assert_array_equal(ref[:, :3], x)
+    assert (ref[:, 3:].sum(1) == 1).all()
+    np.testing.assert_array_equal(E.cat_one_hot(x[::2], labels[::2], 4), ref[::2])
+    for bad, where in (([0, 4, 1], 1), ([0, 1, 2], -1), ([3, 3, 5, 0], 2)):
+        bad = np.array(bad, dtype=label_dtype)
+        assert E.first_label_outside(bad, 4) == where
+        with reference_mode():
+            assert E.first_label_outside(bad, 4) == where
+    assert E.first_label_outside(np.array([-1, 0]), 4) == 0
+    wide = np.zeros((2, 300), dtype)          # a column index past the labels' own type
+    with reference_mode():
+        assert E.cat_one_hot(wide, labels[:2], 4)[np.arange(2), 300 + labels[:2].astype(int)].all()

@@ -97,4 +97,9 @@ def warmup(dtypes=("float32", "float64")):
         for w in (None, p):
             E.bce_logits_sum_numba(p, p, w)
             E.bce_logits_grad_numba(p, p, w, 1.0)
+        col, row = p.reshape(3, 1), p.reshape(1, 3)
+        E.outer_numba(col, row, np.empty((3, 3), dt))      # a one-output layer's backward
+        labels = np.zeros(3, dtype=np.int64)               # a conditional model's input
+        E.first_label_outside_numba(labels, 2)
+        E.cat_one_hot_numba(col, labels, np.empty((3, 3), dt))
     return time.perf_counter() - start

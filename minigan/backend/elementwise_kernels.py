@@ -252,3 +252,76 @@ def act_bias_grad(y, g, slope):
         return out, gb
     g = activation_grad(y, g, slope)
     return g, g.sum(0)
+
+
+# A label's one-hot code beside the features (the conditional models' input): NumPy takes a
+# zeros, a copy and a fancy-indexed write (~5 µs on (512, 2) with 4 classes, four times a
+# turn of the conditional mixture GAN), and checking the labels' range a min and a max
+# (~1.7 µs); one loop each here.
+@numba.njit(cache=True)
+def first_label_outside_numba(labels, k):
+    """The position of the first label outside [0, k), or -1 if there is none."""
+    for i in range(labels.size):
+        if labels[i] < 0 or labels[i] >= k:
+            return i
+    return -1
+
+
+@numba.njit(cache=True)
+def cat_one_hot_numba(x, labels, out):
+    """out = [x, one_hot(labels)] row by row; labels already checked."""
+    n, d = x.shape
+    for i in range(n):
+        for j in range(d):
+            out[i, j] = x[i, j]
+        for j in range(d, out.shape[1]):
+            out[i, j] = 0
+        out[i, d + labels[i]] = 1
+
+
+def _host_labels(labels):
+    return type(labels) is np.ndarray and labels.ndim == 1 and labels.flags.c_contiguous \
+        and not reference.on
+
+
+def first_label_outside(labels, k):
+    """Where the first label of the 1-D integer array ``labels`` falls outside [0, k), or -1."""
+    if _host_labels(labels):
+        return int(first_label_outside_numba(labels, k))
+    bad = (labels < 0) | (labels >= k)
+    return int(bad.argmax()) if labels.size and bool(bad.any()) else -1
+
+
+def cat_one_hot(x, labels, k):
+    """[x, one_hot(labels, k)] for x (N, d) and N checked labels, in x's dtype."""
+    xp = get_array_module(x)
+    n, d = x.shape
+    if fits(x) and _host_labels(labels):
+        out = np.empty((n, d + k), dtype=x.dtype)
+        cat_one_hot_numba(x, labels, out)
+        return out
+    out = xp.zeros((n, d + k), dtype=x.dtype)
+    out[:, :d] = x
+    out[xp.arange(n), d + labels.astype("int64")] = 1   # no wrap-around for small types
+    return out
+
+
+# An outer product: g (N, 1) times w (1, M), a dense layer's input gradient when it has one
+# output. OpenBLAS's K=1 matrix product ran at ~2 GFLOP/s here ((512, 1) x (1, 32): 16 µs)
+# and NumPy's broadcast multiply, one short inner loop a row, at 10 µs; one loop: 1.2 µs.
+# Each entry is the single product g_i w_j either way, so the same numbers.
+@numba.njit(cache=True)
+def outer_numba(g, w, out):
+    for i in range(g.shape[0]):
+        gi = g[i, 0]
+        for j in range(w.shape[1]):
+            out[i, j] = gi * w[0, j]
+
+
+def outer(g, w):
+    """g (N, 1) times w (1, M) -> (N, M): g @ w for one inner dimension."""
+    if fits(g) and fits(w) and g.dtype == w.dtype and g.dtype.kind == "f":
+        out = np.empty((g.shape[0], w.shape[1]), dtype=g.dtype)
+        outer_numba(g, w, out)
+        return out
+    return g * w

@@ -1,5 +1,6 @@
 """Class labels as inputs: one-hot codes (data, never differentiated)."""
 from minigan.backend import default_dtype, device_of, get_array_module, to_device
+from minigan.backend import elementwise_kernels as kernels
 from minigan.core import Function, Tensor, as_tensor
 from minigan.functional.shape import GetItem
 
@@ -17,9 +18,9 @@ def _labels(labels, num_classes, name):
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(f"{name}: labels must be a 1-D array of integers, got shape "
                          f"{labels.shape} of {labels.dtype}")
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)][0]
-        raise ValueError(f"{name}: label {int(bad)} is outside [0, {int(num_classes)})")
+    bad = kernels.first_label_outside(labels, int(num_classes))
+    if bad >= 0:
+        raise ValueError(f"{name}: label {int(labels[bad])} is outside [0, {int(num_classes)})")
     return labels
 
 
@@ -41,12 +42,8 @@ class CatOneHot(Function):
         self.labels, self.k = labels, int(num_classes)
 
     def forward(self, x):
-        xp = get_array_module(x)
-        n, self.d = x.shape
-        out = xp.zeros((n, self.d + self.k), dtype=x.dtype)
-        out[:, :self.d] = x
-        out[xp.arange(n), self.d + self.labels] = 1
-        return out
+        self.d = x.shape[1]
+        return kernels.cat_one_hot(x, self.labels, self.k)
 
     def backward(self, gy):
         return GetItem((slice(None), slice(0, self.d)), False)(gy)

@@ -65,7 +65,14 @@ def _dense_grads(g, y, slope, x, w, need_x, need_w, need_b):
     gradient g; the activation's and the bias's gradients in one pass."""
     g, gb = kernels.act_bias_grad(y, g, slope) if need_b else (
         kernels.activation_grad(y, g, slope), None)
-    return (g @ w) if need_x else None, (g.T @ x) if need_w else None, gb
+    return _input_grad(g, w) if need_x else None, (g.T @ x) if need_w else None, gb
+
+
+def _input_grad(g, w):
+    """g @ w, the gradient of a dense layer's input; for a layer of one output (a
+    discriminator's logit) the outer product of g's and w's single columns, where OpenBLAS's
+    K=1 product is slow (see ``kernels.outer``)."""
+    return kernels.outer(g, w) if w.shape[0] == 1 else g @ w
 
 
 def _affine_grads(g, x, w, need_x, need_w, need_b):
