@@ -34,7 +34,7 @@ import minigan as mg
 from minigan import inpaint as ip
 from minigan import plot
 from minigan.experiments.dcgan import JUDGE, get_judge, load_images, networks
-from minigan.metrics import accuracy, predict
+from minigan.metrics import accuracy, paired_accuracy, predict
 from minigan.metrics.images import judge_inputs
 from minigan.runs import UserError, check_output_flag, cli, comma_list
 from minigan.serialization import atomic_file, save_json
@@ -148,7 +148,9 @@ def search_key(args, weighting):
 
 def run_search(G, D, images, masks, z0, weighting, args):
     """One weighting's search, stored chunk by chunk in OUT/search-WEIGHTING.npz and resumed
-    from it (when its key matches these settings)."""
+    from it (when its key matches these settings). Returns (the Search, its seconds: every
+    chunk's search time, a resumed run's earlier chunks included; NaN if a chunk was stored
+    without one)."""
     path = os.path.join(args.out, f"search-{weighting}.npz")
     key = search_key(args, weighting)
     done = {}
@@ -163,13 +165,15 @@ def run_search(G, D, images, masks, z0, weighting, args):
     if done:
         print(f"{weighting}: resuming, {len(done)} of {chunks} chunks already searched")
 
-    def keep(c, part):
-        done[c] = part
+    clock = [time.perf_counter()]
+
+    def keep(c, part):                        # with its search time, kept for a resumed run
+        now = time.perf_counter()
+        done[c], clock[0] = {**part, "seconds": np.float64(now - clock[0])}, now
         mg.save({"key": key, "chunks": {str(i): p for i, p in done.items()}}, path)
 
     bar = tqdm(total=chunks * args.steps, disable=args.no_progress, unit="step",
                desc=f"search, {weighting} weights")
-    start = time.perf_counter()
     try:
         found = ip.search(G, D, images, masks, z0, weighting=weighting, keep=args.keep,
                           steps=args.steps, lr=args.lr, lam=args.lam, batch=args.batch,
@@ -181,7 +185,7 @@ def run_search(G, D, images, masks, z0, weighting, args):
               "again goes on from there", file=sys.stderr)
         raise SystemExit(130) from None
     bar.close()
-    return found, time.perf_counter() - start
+    return found, sum(float(p.get("seconds", np.nan)) for p in done.values())
 
 
 def _advance(bar, loss):
@@ -195,11 +199,32 @@ def judged(judge, images, labels):
     return accuracy(labels, predict(judge, judge_inputs(images)))
 
 
-def score(completed, originals, masks, labels, judge):
+def score(completed, originals, masks, labels, predicted):
+    """The hole's PSNR and SSIM, and the judge's accuracy from its ``predicted`` classes."""
     psnr = ip.hole_psnr(completed, originals, masks)
     return {"psnr": float(psnr.mean()), "psnr_median": float(np.median(psnr)),
             "ssim": float(ip.hole_ssim(completed, originals, masks).mean()),
-            "accuracy": judged(judge, completed, labels)}
+            "accuracy": accuracy(labels, predicted)}
+
+
+def against_neighbour(rows, predicted, labels):
+    """Each GAN variant's judged images against the nearest neighbour's, image by image
+    (``paired_accuracy``), into its row as ``vs_nearest_neighbour``."""
+    for name in rows:
+        if name.startswith("GAN"):
+            rows[name]["vs_nearest_neighbour"] = paired_accuracy(
+                labels, predicted["nearest neighbour"], predicted[name])
+
+
+def _neighbour_verdict(r, nn_):
+    """'accuracy a vs b: difference ± SE, the discordant images, McNemar p (verdict)'."""
+    c = r["vs_nearest_neighbour"]
+    word = "no significant difference" if c["p_value"] >= 0.05 else \
+        "beats it" if c["difference"] > 0 else "worse"
+    return (f"accuracy {r['accuracy']:.3f} vs nearest neighbour's {nn_['accuracy']:.3f}: "
+            f"{c['difference']:+.3f} ± {c['standard_error']:.3f}; right where it is wrong on "
+            f"{c['only_b']} images, wrong where it is right on {c['only_a']}, McNemar p = "
+            f"{c['p_value']:.2g} ({word})")
 
 
 def verdicts(rows):
@@ -211,10 +236,8 @@ def verdicts(rows):
     for name in gan:
         r = rows[name]
         mean_word = "beats" if all(r[k] > base[k] for k in keys) else "does not beat"
-        nn_word = "beats" if r["accuracy"] > nn_["accuracy"] else "does not beat"
-        lines.append(f"{name}: {mean_word} mean fill on all three; accuracy "
-                     f"{r['accuracy']:.3f} vs nearest neighbour's {nn_['accuracy']:.3f} "
-                     f"({nn_word} it)")
+        lines.append(f"{name}: {mean_word} mean fill on all three; "
+                     f"{_neighbour_verdict(r, nn_)}")
     for old, new, what in (("mask", "importance", "importance weighting"),
                            ("paste", "poisson", "Poisson blending")):
         for name in gan:
@@ -291,8 +314,10 @@ def main(argv=None):
     rows = {"original": {"accuracy": judged(judge, originals, labels)},
             "masked (hole grey)": {"accuracy": judged(judge, ip.masked(originals, masks),
                                                       labels)}}
-    rows.update({name: score(c, originals, masks, labels, judge)
+    predicted = {name: predict(judge, judge_inputs(c)) for name, c in completed.items()}
+    rows.update({name: score(c, originals, masks, labels, predicted[name])
                  for name, c in completed.items()})
+    against_neighbour(rows, predicted, labels)
     judge_accuracy = judged(judge, xte, yte)
     gan = [n for n in completed if n.startswith("GAN")]
     best = max(gan, key=lambda n: (rows[n]["accuracy"], rows[n]["psnr"]))
@@ -301,7 +326,8 @@ def main(argv=None):
     header = f"    python examples/inpainting.py {' '.join(argv)}".rstrip()
     text = "\n".join([header, "", table(rows, judge_accuracy), "", *[f"- {v}" for v in lines],
                       "", "Search time: " + ", ".join(
-                          f"{w} weights {s:.0f} s" for w, s in seconds.items())])
+                          f"{w} weights {s:.0f} s" if s == s else f"{w} weights not recorded"
+                          for w, s in seconds.items())])
     with atomic_file(os.path.join(args.out, "results.md"), "w") as f:
         f.write(text + "\n")
     record = {"settings": {k: v for k, v in vars(args).items() if k != "no_progress"},

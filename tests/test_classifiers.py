@@ -159,3 +159,30 @@ def test_device_trains_there_with_the_cpus_numbers(name, tiny, tmp_path):
         "device"] == "strict"
     np.testing.assert_allclose(there["train_loss"], cpu["train_loss"], rtol=1e-4)
     assert there["confusion"] == cpu["confusion"]
+
+
+def test_paired_accuracy_counts_the_discordant_examples_and_tests_them_exactly():
+    from minigan.metrics import paired_accuracy
+    labels = np.arange(10) % 3
+    a = labels.copy()
+    b = labels.copy()
+    b[:5] = (labels[:5] + 1) % 3                  # b wrong on 5 examples a gets right
+    r = paired_accuracy(labels, a, b)
+    assert (r["accuracy_a"], r["accuracy_b"], r["only_a"], r["only_b"]) == (1.0, 0.5, 5, 0)
+    assert r["difference"] == -0.5
+    assert r["p_value"] == 2 / 2 ** 5               # both tails of Binomial(5, 1/2) at 0
+    d = np.r_[-np.ones(5), np.zeros(5)]
+    assert np.isclose(r["standard_error"], d.std(ddof=1) / np.sqrt(10))
+    s = paired_accuracy(labels, b, a)               # symmetric, the sign flipped
+    assert (s["difference"], s["p_value"], s["only_a"]) == (0.5, r["p_value"], 0)
+    same = paired_accuracy(labels, a, a)
+    assert (same["difference"], same["p_value"], same["only_b"]) == (0.0, 1.0, 0)
+    half = a.copy()
+    half[:3] = (labels[:3] + 1) % 3
+    swapped = a.copy()
+    swapped[5] = (labels[5] + 1) % 3
+    r = paired_accuracy(labels, swapped, half)      # a wrong on 1, b wrong on 3
+    assert (r["only_a"], r["only_b"]) == (3, 1)
+    assert r["p_value"] == 2 * (1 + 4) / 16
+    with pytest.raises(ValueError, match="equal non-empty shapes"):
+        paired_accuracy(labels, a[:3], b)

@@ -45,6 +45,13 @@ def test_the_example_runs_end_to_end(tiny_fashion, gan, tmp_path):
     for name in ["mean fill", "nearest neighbour", *gan_rows]:
         r = saved["rows"][name]
         assert 0 < r["psnr"] < 100 and -1 <= r["ssim"] <= 1 and 0 <= r["accuracy"] <= 1
+    nn_ = saved["rows"]["nearest neighbour"]["accuracy"]
+    for name in gan_rows:          # each variant against the neighbour, image by image
+        c, r = saved["rows"][name]["vs_nearest_neighbour"], saved["rows"][name]
+        assert c["accuracy_a"] == nn_ and c["accuracy_b"] == r["accuracy"]
+        assert abs(c["difference"] - (c["only_b"] - c["only_a"]) / 12) < 1e-12
+        assert 0 < c["p_value"] <= 1
+    assert all("McNemar p = " in v for v in saved["verdicts"][:4])
     assert saved["best"] in gan_rows and len(saved["images"]) == 12
     assert len(saved["verdicts"]) == 4 + 2 + 2
     assert "| nearest neighbour |" in (tmp_path / "results.md").read_text()
@@ -62,6 +69,9 @@ def test_a_rerun_resumes_the_stored_search(tiny_fashion, gan, tmp_path, capsys):
     again = ex.main(flags)
     assert "resuming, 2 of 3 chunks" in capsys.readouterr().out
     assert again["rows"] == first["rows"]
+    kept = mg.load(tmp_path / "search-mask.npz")["chunks"]   # the search time of every chunk,
+    assert again["search_seconds"]["mask"] == sum(float(c["seconds"]) for c in kept.values())
+    assert float(kept["0"]["seconds"]) == float(stored["chunks"]["0"]["seconds"]) > 0
     again = ex.main(flags[:-2] + ["--seed", "1", "--out", str(tmp_path)])   # new settings
     assert again["rows"] != first["rows"]
 

@@ -1,7 +1,7 @@
 """Metrics: distances of samples from known densities; accuracy and confusion matrices."""
-from minigan.metrics.classification import accuracy, confusion_matrix, predict
+from minigan.metrics.classification import accuracy, confusion_matrix, paired_accuracy, predict
 from minigan.metrics.conditional import ConditionalMixtureMetrics, gaussian_kl
 from minigan.metrics.density import COVERAGE_RADIUS, MixtureMetrics
 
 __all__ = ["COVERAGE_RADIUS", "ConditionalMixtureMetrics", "MixtureMetrics", "accuracy",
-           "confusion_matrix", "gaussian_kl", "predict"]
+           "confusion_matrix", "gaussian_kl", "paired_accuracy", "predict"]
