@@ -293,13 +293,15 @@ class DCGAN(Experiment):
     @staticmethod
     def _perfect(judge, scorer, x, xte, yte):
         """What real images score: FID_cnn of training images against the test images (the
-        floor), the test set's class shares, and the judge's test accuracy."""
+        floor), the class shares the judge gives the test images (not the true 0.1 each: the
+        judge's own confusions shift them), and the judge's test accuracy."""
         train_feats, _ = judge_outputs(judge, x[:len(xte)])
-        shares = np.bincount(yte, minlength=10) / len(yte)
+        judged = predict(judge, (xte + 1) / 2)
+        shares = np.bincount(judged, minlength=10) / len(judged)
         out = {"fid": frechet_distance(*feature_stats(train_feats), *scorer.reference),
                **{f"prop_{k}": float(v) for k, v in enumerate(shares)},
                "prop_min": float(shares.min()), "prop_max": float(shares.max()),
-               "gan_test": accuracy(yte, predict(judge, (xte + 1) / 2)), **GAME_PERFECT}
+               "gan_test": accuracy(yte, judged), **GAME_PERFECT}
         return out
 
     def postfix(self, m):
