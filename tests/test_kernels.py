@@ -209,7 +209,7 @@ def test_to_nchw_adds_the_bias_as_numpy_does(dtype, channels_last):
                                   moved + half.reshape(1, -1, 1))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])  # float16: NumPy's
 @pytest.mark.parametrize("n,m", [(1, 1), (7, 3), (512, 32)])
 def test_outer_kernel_is_the_k1_matrix_product_bit_for_bit(dtype, n, m):
     from minigan.backend import elementwise_kernels as E
@@ -224,7 +224,7 @@ def test_outer_kernel_is_the_k1_matrix_product_bit_for_bit(dtype, n, m):
     np.testing.assert_array_equal(E.outer(g[::-1], w), g[::-1] @ w)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 @pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
 def test_cat_one_hot_kernel_matches_the_numpy_path(dtype, label_dtype):
     from minigan import reference_mode

@@ -279,6 +279,9 @@ def cat_one_hot_numba(x, labels, out):
         out[i, d + labels[i]] = 1
 
 
+_LOOP_FLOATS = (np.float32, np.float64)     # Numba has no float16 arrays
+
+
 def _host_labels(labels):
     return type(labels) is np.ndarray and labels.ndim == 1 and labels.flags.c_contiguous \
         and not reference.on
@@ -296,7 +299,7 @@ def cat_one_hot(x, labels, k):
     """[x, one_hot(labels, k)] for x (N, d) and N checked labels, in x's dtype."""
     xp = get_array_module(x)
     n, d = x.shape
-    if fits(x) and _host_labels(labels):
+    if fits(x) and _host_labels(labels) and x.dtype in _LOOP_FLOATS:
         out = np.empty((n, d + k), dtype=x.dtype)
         cat_one_hot_numba(x, labels, out)
         return out
@@ -320,7 +323,7 @@ def outer_numba(g, w, out):
 
 def outer(g, w):
     """g (N, 1) times w (1, M) -> (N, M): g @ w for one inner dimension."""
-    if fits(g) and fits(w) and g.dtype == w.dtype and g.dtype.kind == "f":
+    if fits(g) and fits(w) and g.dtype == w.dtype and g.dtype in _LOOP_FLOATS:
         out = np.empty((g.shape[0], w.shape[1]), dtype=g.dtype)
         outer_numba(g, w, out)
         return out
