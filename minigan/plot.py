@@ -199,7 +199,7 @@ def seed_summary(summary, path, panels=3):
         ax.set_yscale("log")
     ax.set_xlabel("turn")
     ax.set_title(f"{curve} over training, {len(done)} seeds ({summary['preset']})")
-    ax.legend(fontsize=8)
+    _legend(ax, 8)
     failed = [int(s) for s, r in summary["seeds"].items() if r["status"] != "complete"]
     for ax, key in zip(axes[1:], keys):
         _seed_panel(ax, key, done, summary["stats"][key], perfect.get(key), failed)
@@ -223,7 +223,13 @@ def _seed_panel(ax, key, done, stat, perfect, failed):
         ax.set_yscale("log")          # values over decades (a collapsed seed among good ones)
     ax.set_title(f"final {key} per seed" + (f" ({len(failed)} failed)" if failed else ""))
     ax.set_xlabel("seed")
-    ax.legend(fontsize=7)
+    _legend(ax, 7)
+
+
+def _legend(ax, size):
+    """A legend if anything on ``ax`` has a label (every seed failed: nothing has)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=size)
 
 
 def sweep_families(name, figure, path, perfect=1.0):

@@ -304,6 +304,7 @@ def test_many_seeds_in_two_workers_write_every_folder_and_report_a_failure(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seeds"]      # no stray folders
 
 
+@pytest.mark.filterwarnings("error::UserWarning")   # and its figures draw no empty legend
 def test_the_workers_flag_sets_the_pool_size(monkeypatch, tmp_path):
     seen = {}
 
