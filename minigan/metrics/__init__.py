@@ -1,4 +1,5 @@
-"""Metrics: distances of samples from known densities; accuracy and confusion matrices."""
+"""Metrics: distances of samples from known densities; accuracy, confusion matrices and two
+accuracies compared example by example."""
 from minigan.metrics.classification import accuracy, confusion_matrix, paired_accuracy, predict
 from minigan.metrics.conditional import ConditionalMixtureMetrics, gaussian_kl
 from minigan.metrics.density import COVERAGE_RADIUS, MixtureMetrics

@@ -54,7 +54,9 @@ def paired_accuracy(labels, predictions_a, predictions_b):
     diff = b.astype(np.float64) - a
     only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
     n, k = only_a + only_b, min(only_a, only_b)
-    tail = sum(math.comb(n, i) for i in range(k + 1))           # exact, in integers
+    tail, term = 0, 1                  # sum of C(n, i) for i <= k, exact in integers
+    for i in range(k + 1):
+        tail, term = tail + term, term * (n - i) // (i + 1)
     return {"accuracy_a": float(a.mean()), "accuracy_b": float(b.mean()),
             "difference": float(diff.mean()),
             "standard_error": float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size > 1
