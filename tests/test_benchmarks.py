@@ -82,3 +82,54 @@ def test_a_device_that_is_not_here_is_one_line(capsys):
     with pytest.raises(SystemExit) as exc:
         runner.main(["--device", "tpu"])
     assert exc.value.code == 2 and "--device: unknown device 'tpu'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_the_dcgan_twin_starts_from_the_examples_weights(torch, conditional):
+    import numpy as np
+
+    from benchmarks import dcgan_twin
+    from minigan.experiments.dcgan import networks
+    from minigan.models import dcgan_init
+    tG, tD = dcgan_twin.twin_networks(torch, conditional, seed=3)
+    G, D = networks({"latent_dim": 100, "conditional": conditional})
+    init = np.random.default_rng([3, 1])
+    for net in (G, D):
+        dcgan_init(net, init)
+    for ours, theirs in ((G, tG), (D, tD)):
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            np.testing.assert_array_equal(p.data, q.detach().numpy())
+    other, _ = dcgan_twin.twin_networks(torch, conditional, seed=4)
+    assert not torch.equal(next(other.parameters()), next(tG.parameters()))
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_the_dcgan_twin_trains_samples_and_is_scored_by_each_judge(torch, tiny_fashion,
+                                                                    tmp_path, conditional):
+    import numpy as np
+
+    from benchmarks import dcgan_twin
+    judges = [str(tmp_path / "judge.npz"), str(tmp_path / "judge2.npz")]
+    flags = ["--data", tiny_fashion, "--epochs", "1", "--samples", "30", "--judge", judges[0],
+             "--judge", judges[1], "--out", str(tmp_path / "out")]
+    scores = dcgan_twin.main(flags + (["--conditional"] if conditional else []))
+    assert list(scores) == judges
+    samples = np.load(tmp_path / "out" / "samples.npy")
+    assert samples.shape == (30, 1, 28, 28) and np.abs(samples).max() <= 1
+    assert (tmp_path / "out" / "labels.npy").exists() == conditional
+    saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    for s in saved["scores"].values():
+        assert s["fid"] > 0 and ("gan_test" in s) == conditional
+        assert abs(sum(s["proportions"]) - 1) < 1e-9
+    trained = dcgan_twin.twin_networks(torch, conditional, seed=0)[0]   # it did train
+    x, y, _, _ = dcgan_twin.load_images(tiny_fashion, 64)
+    after = dcgan_twin.train_twin(torch, x, y, conditional, 1, 0)
+    assert not torch.equal(next(after.parameters()), next(trained.parameters()))
+
+
+@pytest.mark.parametrize("flags", [["--samples", "15"], ["--epochs", "0"]])
+def test_the_dcgan_twin_refuses_bad_flags(flags):
+    from benchmarks import dcgan_twin
+    with pytest.raises(SystemExit) as exc:
+        dcgan_twin.main(flags)
+    assert exc.value.code == 2
