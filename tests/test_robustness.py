@@ -85,6 +85,8 @@ def test_the_loader_refuses_a_dataset_with_no_full_batch():
 
 # --- divergence is an outcome, not a success --------------------------------------------
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")   # it diverges
 def test_a_diverging_classifier_stops_with_status_3_and_keeps_its_last_finite_state(
         tiny, tmp_path, capsys):
     out = tmp_path / "div"
@@ -97,6 +99,8 @@ def test_a_diverging_classifier_stops_with_status_3_and_keeps_its_last_finite_st
     assert all(np.isfinite(v).all() for v in state["model"].values())
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")   # it diverges
 def test_a_diverging_gan_stops_with_status_3_and_strict_json(tmp_path, capsys):
     ex = load_example("gaussian_mixture")
     out = tmp_path / "gan"
