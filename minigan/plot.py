@@ -290,7 +290,8 @@ def image_grid(images, path, title="", row_labels=None):
 
 def epoch_curves(epochs, curves, perfect, path):
     """A DCGAN run per epoch: FID_cnn (log, with the real images' floor) and the judge's class
-    proportions (with the real share and the [0.05, 0.16] band) when the run has a judge;
+    proportions (between dashed lines: the smallest and largest share the judge gives the
+    real test images; shaded: the [0.05, 0.16] band) when the run has a judge;
     always D's outputs."""
     panels = [p for p, key in ((_fid_panel, "fid"), (_proportions_panel, "prop_0"),
                                (_d_outputs_panel, "d_real")) if key in curves]
@@ -315,7 +316,9 @@ def _proportions_panel(ax, epochs, curves, perfect):
     for k in range(10):
         ax.plot(epochs, curves[f"prop_{k}"], lw=1, label=str(k))
     ax.axhspan(0.05, 0.16, color="tab:green", alpha=0.1, label="0.05-0.16")
-    ax.axhline(perfect["prop_0"], c="gray", ls="--")
+    lo, hi = perfect["prop_min"], perfect["prop_max"]   # the judge's shares of real images
+    ax.axhline(lo, c="gray", ls="--", label=f"real images {lo:.3f}-{hi:.3f}")
+    ax.axhline(hi, c="gray", ls="--")
     ax.set_title("the judge's class proportions of the samples", fontsize=10)
 
 

@@ -65,6 +65,7 @@ def _same_grads(ours, theirs, tol=2e-3):
 
 @pytest.mark.parametrize("conditional", [False, True])
 def test_one_turn_matches_pytorch_losses_and_every_gradient(torch, conditional):
+    from benchmarks.dcgan_twin import _Inputs
     from benchmarks.models import _torch_dcgan
     rng = np.random.default_rng(0)
     mg.manual_seed(0)
@@ -88,16 +89,14 @@ def test_one_turn_matches_pytorch_losses_and_every_gradient(torch, conditional):
     tr = GANTrainer(G, D, opt["g"], opt["d"], lambda n, r: z, lambda n, r: pair, None,
                     batch_size=B, n_classes=10 if conditional else 0,
                     sample_labels=(lambda n, r: y) if conditional else None)
-    onehot = torch.nn.functional.one_hot(torch.from_numpy(y), 10).float()
+    # the twin's label inputs are benchmarks.dcgan_twin's, so they are checked here too
+    inputs, labels = _Inputs(torch, conditional), torch.from_numpy(y)
 
     def t_in_g():
-        zz = torch.from_numpy(z)
-        return torch.cat([zz, onehot], 1) if conditional else zz
+        return inputs.g(torch.from_numpy(z), labels)
 
     def t_d(x):
-        if conditional:
-            x = torch.cat([x, onehot[:, :, None, None].expand(B, 10, 28, 28)], 1)
-        return tD(x)
+        return tD(inputs.d(x, labels))
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     # D's loss: real and fake as separate batches (batch norm), G only evaluated
     with mg.no_grad():

@@ -89,3 +89,20 @@ def test_the_scorer_uses_the_judges_features_classes_and_value_range(judge):
     assert judge.training                       # left in the mode it was in
     with pytest.raises(ValueError, match="labels must be"):
         scorer(real, labels=predicted[:3])
+
+
+def test_the_proportions_panel_marks_the_judges_shares_of_real_images():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from minigan import plot
+    fig, ax = plt.subplots()
+    curves = {f"prop_{k}": [0.1, 0.1] for k in range(10)}
+    plot._proportions_panel(ax, [0, 1], curves, {"prop_0": 0.09, "prop_min": 0.085,
+                                                  "prop_max": 0.124})
+    levels = sorted(line.get_ydata()[0] for line in ax.get_lines()
+                    if line.get_linestyle() == "--")
+    assert levels == [0.085, 0.124]
+    assert "real images 0.085-0.124" in ax.get_legend_handles_labels()[1]
+    plt.close(fig)

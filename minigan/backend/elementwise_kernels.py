@@ -297,12 +297,12 @@ def first_label_outside(labels, k):
 
 def cat_one_hot(x, labels, k):
     """[x, one_hot(labels, k)] for x (N, d) and N checked labels, in x's dtype."""
-    xp = get_array_module(x)
     n, d = x.shape
     if fits(x) and _host_labels(labels) and x.dtype in _LOOP_FLOATS:
         out = np.empty((n, d + k), dtype=x.dtype)
         cat_one_hot_numba(x, labels, out)
         return out
+    xp = get_array_module(x)
     out = xp.zeros((n, d + k), dtype=x.dtype)
     out[:, :d] = x
     out[xp.arange(n), d + labels.astype("int64")] = 1   # no wrap-around for small types
