@@ -62,8 +62,23 @@ def test_truncated_wrong_magic_and_corrupt_files_each_have_their_own_error(tmp_p
     (tmp_path / "bad.gz").write_bytes(gzip.compress(raw)[:-20])
     with pytest.raises(IDXError, match="corrupt gzip"):
         read_idx(tmp_path / "bad.gz")
+    damaged = bytearray(gzip.compress(raw))         # the deflate stream overwritten inside
+    damaged[12:20] = b"\xff" * 8
+    (tmp_path / "damaged.gz").write_bytes(bytes(damaged))
+    with pytest.raises(IDXError, match=r"damaged\.gz: corrupt gzip data, the file is damaged"):
+        read_idx(tmp_path / "damaged.gz")
     with pytest.raises(FileNotFoundError):
         read_idx(tmp_path / "absent")
+
+
+def test_a_damaged_gzip_label_file_is_named_in_one_line_by_the_dataset_loader(tmp_path):
+    write_tiny_mnist(tmp_path)
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    damaged = bytearray(path.read_bytes())
+    damaged[12:20] = b"\x00" * 8
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(IDXError, match=r"t10k-labels-idx1-ubyte\.gz: corrupt gzip data"):
+        load_fashion_mnist(str(tmp_path), verify=False)
 
 
 def test_fashion_mnist_checksums_catch_other_content(tmp_path):

@@ -72,6 +72,21 @@ def test_same_seed_same_samples(mixture):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("make", [thesis_mixture, ring_mixture, grid_mixture])
+def test_sampling_draws_what_rng_choice_and_the_cholesky_product_draw(make):
+    # the sampler writes out rng.choice and mean + L z for speed: the same numbers, bit for bit
+    m = make()
+    for n, seed in ((0, 0), (1, 1), (257, 2), (5000, 3)):
+        x, labels = m.sample(n, np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        want_labels = rng.choice(m.n_components, size=n, p=m.weights)
+        z = rng.standard_normal((n, 2))
+        want = m.means[want_labels] + np.einsum("nij,nj->ni",
+                                                np.linalg.cholesky(m.covariances)[want_labels], z)
+        np.testing.assert_array_equal(labels, want_labels)
+        np.testing.assert_array_equal(x, want)
+
+
 def test_presets_and_bad_parameters():
     assert ring_mixture().n_components == 8 and grid_mixture().n_components == 25
     with pytest.raises(ValueError, match="sum to 1"):

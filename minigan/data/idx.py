@@ -6,6 +6,7 @@ type, dimensions or length do not add up raises IDXError before any array is ret
 """
 import gzip
 import os
+import zlib
 
 import numpy as np
 
@@ -25,8 +26,8 @@ def read_bytes(path):
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise IDXError(f"{path}: corrupt gzip data ({exc})") from None
+        except (OSError, EOFError, zlib.error) as exc:    # cut short, bad CRC, bad stream
+            raise IDXError(f"{path}: corrupt gzip data, the file is damaged ({exc})") from None
     return raw
 
 

