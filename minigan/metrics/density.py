@@ -50,13 +50,15 @@ class MixtureMetrics:
         h, _, _ = np.histogram2d(samples[:, 0], samples[:, 1], bins=[self.edges, self.edges])
         return h
 
-    def _fractions(self, x):
+    def _fractions(self, x, maha_sq=None):
+        """The fraction of points assigned to each component by maximum posterior."""
         k = self.mixture.n_components
-        assigned = self.mixture.posterior(x).argmax(1)
+        assigned = self.mixture.joint_log_prob(x, maha_sq).argmax(1)
         return np.bincount(assigned, minlength=k) / max(len(x), 1)
 
-    def _coverage(self, x):
-        return float((self.mixture.mahalanobis(x).min(1) <= COVERAGE_RADIUS).mean())
+    def _coverage(self, x, maha_sq=None):
+        maha_sq = self.mixture.mahalanobis_sq(x) if maha_sq is None else maha_sq
+        return float((maha_sq.min(1) <= COVERAGE_RADIUS ** 2).mean())
 
     def __call__(self, samples):
         """samples: (n, 2). Returns a dict of the five metrics (floats)."""
@@ -66,13 +68,15 @@ class MixtureMetrics:
         counts = self.histogram(x[finite])
         thesis = float(((counts - n * self.mass) ** 2).sum())
         xf = x[finite]
+        d2 = self.mixture.mahalanobis_sq(xf)       # once, for the three metrics that use it
         return {
             "thesis": thesis,
             "hist": thesis / n,
-            "tv": 0.5 * float(np.abs(self._fractions(xf) * len(xf) / n
+            "tv": 0.5 * float(np.abs(self._fractions(xf, d2) * len(xf) / n
                                      - self.reference_fractions).sum()),
-            "coverage": self._coverage(xf) * len(xf) / n if len(xf) else 0.0,
-            "log_density": float(self.mixture.log_prob(xf).mean()) if len(xf) else -math.inf,
+            "coverage": self._coverage(xf, d2) * len(xf) / n if len(xf) else 0.0,
+            "log_density": float(self.mixture.log_prob(xf, d2).mean()) if len(xf)
+            else -math.inf,
         }
 
     def perfect(self, n):
