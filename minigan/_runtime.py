@@ -14,6 +14,9 @@
 import ctypes
 import os
 import sys
+import time
+
+STARTED = time.perf_counter()   # when minigan began to load: a run's import time starts here
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 

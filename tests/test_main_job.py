@@ -12,6 +12,7 @@ import pytest
 
 import minigan as mg
 from minigan.backend.threads import single_threaded
+from minigan.data import thesis_mixture
 from minigan.gan import GANTrainer
 from minigan.models import mlp_generator
 from tests.examples import ROOT, load_example
@@ -352,3 +353,82 @@ def test_a_rerun_of_many_seeds_keeps_the_complete_and_resumes_the_interrupted(
     assert "kept 3 seeds already complete" in capsys.readouterr().out
     assert (out / "seed-0" / "metrics.json").stat().st_mtime_ns == stamp
     assert summary["complete"] == 3
+
+
+# --- targets, the seed summary's counts, the time breakdown ------------------------------------
+
+def _planted(monkeypatch, draw):
+    """The example with its generator replaced by ``draw(seed) -> (n, 2)`` samples."""
+    build = ex.EXPERIMENT.build
+
+    def planted(config, seed):
+        run = build(config, seed)
+
+        def evaluate():
+            x = draw(seed)
+            return x, run.scorer(x)
+        run.evaluate = evaluate
+        return run
+    monkeypatch.setattr(ex.EXPERIMENT, "build", planted)
+
+
+def _exact(seed):
+    return thesis_mixture().sample(10_000, np.random.default_rng(seed))[0]
+
+
+def _collapsed(seed):       # every sample from the heaviest component: modes missing
+    x, labels = thesis_mixture().sample(30_000, np.random.default_rng(seed))
+    return x[labels == 0][:10_000]
+
+
+def test_a_run_that_misses_its_targets_says_so_in_one_line_and_in_metrics_json(
+        tmp_path, monkeypatch, capsys):
+    _planted(monkeypatch, _exact)
+    out, record = _run(tmp_path, "--steps", "20", "--eval-every", "10", name="good")
+    assert record["warning"] is None
+    assert "WARNING" not in capsys.readouterr().out
+    _planted(monkeypatch, _collapsed)
+    out, record = _run(tmp_path, "--steps", "20", "--eval-every", "10", name="bad")
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["warning"] == record["warning"]
+    assert "hist" in saved["warning"] and "(target hist < 2)" in saved["warning"]
+    assert "(target tv <= 0.05)" in saved["warning"] and "coverage" not in saved["warning"]
+    assert "--steps" in saved["warning"] and "--seed" in saved["warning"]    # what to try
+    warned = [line for line in capsys.readouterr().out.splitlines() if "WARNING" in line]
+    assert len(warned) == 1 and "hist" in warned[0]
+
+
+def test_the_seed_summary_counts_the_seeds_that_reach_each_target(tmp_path, monkeypatch,
+                                                                   capsys):
+    out = tmp_path / "seeds"
+    flags = ["--steps", "20", "--eval-every", "10", *TINY]
+    for seed, draw in ((0, _exact), (1, _collapsed), (2, _exact)):
+        _planted(monkeypatch, draw)
+        ex.main(["--seed", str(seed), "--out", str(out / f"seed-{seed}"), *flags])
+    _, config = ex.parse_args(flags + ["--out", str(tmp_path / "unused")])
+    folders = {s: str(out / f"seed-{s}") for s in (0, 1, 2, 3)}
+    summary = ex.EXPERIMENT.summarise(str(out), config, folders, {0: 0, 1: 0, 2: 0, 3: 1}, 1.0)
+    assert summary["reached"] == {"hist < 2": 2, "tv <= 0.05": 2, "coverage >= 0.88": 3,
+                                  "all": 2}
+    capsys.readouterr()
+    ex.EXPERIMENT.print_summary(summary, str(out))
+    said = capsys.readouterr().out
+    assert "hist < 2 in 2 of 4 seeds" in said and "coverage >= 0.88 in 3 of 4 seeds" in said
+    assert "all of them in 2 of 4" in said
+
+
+def test_profile_prints_where_the_time_went_and_metrics_json_always_keeps_it(tmp_path, capsys):
+    out, record = _run(tmp_path, "--steps", "30", "--eval-every", "10", name="quiet")
+    assert "time: import" not in capsys.readouterr().out
+    parts = record["seconds"]["parts"]
+    assert {"import", "build", "first turn", "turns", "evaluations", "checkpoints", "figures",
+            "other"} <= set(parts)
+    assert record["seconds"]["counts"]["turns"] == 29
+    assert record["seconds"]["counts"]["evaluations"] == 5        # turns 0, 10, 20, 30, final
+    assert sum(parts.values()) == pytest.approx(record["seconds"]["whole"])
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["seconds"] == record["seconds"]
+    _run(tmp_path, "--steps", "30", "--eval-every", "10", "--profile", name="loud")
+    said = capsys.readouterr().out
+    line = next(x for x in said.splitlines() if x.startswith("time: "))
+    assert "turns" in line and "(29x)" in line and "figures" in line and "whole run" in line

@@ -102,6 +102,11 @@ class MixtureGAN(Experiment):
     snapshot_turns = (0, 1000, 2500, 5000, 10000, 15000, 20000)
     summary_metrics = {"hist": max, "tv": max, "coverage": min, "thesis": max,
                        "log_density": min}
+    # a good run of the main job: every mode at its weight and shape (a perfect sampler:
+    # hist ~1.0, tv ~0.007, coverage ~0.914)
+    targets = {"hist": ("<", 2.0), "tv": ("<=", 0.05), "coverage": (">=", 0.88)}
+    advice = ("try another --seed, or a longer run (--steps 60000); --seeds 0-9 shows how "
+              "often a recipe does this")
 
     def check(self, config):
         return check_recipe(config)

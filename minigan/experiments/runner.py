@@ -18,6 +18,8 @@ import argparse
 import contextlib
 import functools
 import json
+import math
+import operator
 import os
 import signal
 import sys
@@ -27,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 import minigan as mg
+from minigan import _runtime
 from minigan.backend.threads import single_threaded
 from minigan.runs import (
     Diverged,
@@ -106,6 +109,42 @@ class History:
         self.train_seconds = float(state["train_seconds"])
 
 
+class Stopwatch:
+    """Seconds spent in each part of a run (``with watch("figures"): ...``), and how many
+    times each part ran: what ``--profile`` prints and metrics.json keeps."""
+
+    def __init__(self):
+        self.seconds, self.counts = {}, {}
+
+    @contextlib.contextmanager
+    def __call__(self, part):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(part, time.perf_counter() - start)
+
+    def add(self, part, seconds, count=1):
+        self.seconds[part] = self.seconds.get(part, 0.0) + seconds
+        self.counts[part] = self.counts.get(part, 0) + count
+
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def target_name(metric, rule):
+    """'hist < 2' for the target ("<", 2.0) of hist."""
+    return f"{metric} {rule[0]} {rule[1]:g}"
+
+
+def missed_targets(final, targets):
+    """The targets ({metric: (comparison, bound)}) that the final metrics miss, each as
+    'hist 2.81 (target hist < 2)'; a missing or NaN value misses."""
+    return [f"{k} {final.get(k, math.nan):.4g} (target {target_name(k, rule)})"
+            for k, rule in targets.items() if not _COMPARE[rule[0]](final.get(k, math.nan),
+                                                                   rule[1])]
+
+
 class Run:
     """What ``Experiment.build`` returns: the trainer, ``evaluate()`` -> (samples, metrics:
     a flat dict of floats) of the current generator, the ``perfect`` metrics (the same keys)
@@ -143,6 +182,11 @@ class Experiment:
     # {metric: max, min or 'farthest' (from the perfect value)}: what summary.json reports
     # the median and the worst of; the first is the curve that summary.png draws per seed
     summary_metrics = {}
+    # {metric: (comparison, bound)}: what a good run reaches at its end. A complete run that
+    # misses one says so in one line and in metrics.json ("warning", with ``advice``: what
+    # to try); --seeds counts the seeds that reach each
+    targets = {}
+    advice = ""
 
     def __init__(self, script):
         self.script = os.path.abspath(script)
@@ -201,6 +245,9 @@ class Experiment:
         ap.add_argument("--resume", metavar="DIR", default=None,
                         help="continue the interrupted run in DIR from its checkpoint")
         ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        ap.add_argument("--profile", action="store_true",
+                        help="print where the run's time went (import, build, turns, "
+                             "evaluations, checkpoints, figures); metrics.json keeps it always")
         return ap
 
     def resolve(self, args):
@@ -292,13 +339,17 @@ class Experiment:
         state.update(history=history.state_dict(), config=json.dumps(dict(config, seed=seed)))
         mg.save(state, os.path.join(out, "checkpoint.npz"))
 
-    def train(self, config, seed, out, progress=True, resume=False):
+    def train(self, config, seed, out, progress=True, resume=False, watch=None):
         """Train (or continue) one run; returns (status, diverged, run, history, samples)
         with status 'complete', 'interrupted' (Ctrl-C) or 'diverged' (a non-finite loss:
         ``diverged`` is the Diverged error, and the networks are as they were before that
         step). On one thread if ``one_thread`` (minigan/backend/threads.py): the same seed
-        then gives the same numbers on any machine."""
-        run = self.build(config, seed)
+        then gives the same numbers on any machine. ``watch`` (a Stopwatch) gets the time of
+        each part: build, first turn (it loads or compiles the Numba kernels), turns,
+        evaluations, checkpoints."""
+        watch = watch if watch is not None else Stopwatch()
+        with watch("build"):
+            run = self.build(config, seed)
         trainer, history = run.trainer, History(self.snapshot_turns)
         if resume:
             state = mg.load(os.path.join(out, "checkpoint.npz"))
@@ -306,7 +357,8 @@ class Experiment:
             history.load_state_dict(state["history"])
 
         def evaluate():
-            samples, metrics = run.evaluate()
+            with watch("evaluations"):
+                samples, metrics = run.evaluate()
             history.add(trainer.turns, metrics, samples)
             return metrics
 
@@ -326,7 +378,9 @@ class Experiment:
                 except Diverged as exc:
                     status, diverged = "diverged", exc
                     break
-                history.train_seconds += time.perf_counter() - start
+                took = time.perf_counter() - start
+                history.train_seconds += took
+                watch.add("turns" if "first turn" in watch.seconds else "first turn", took)
                 bar.update(1)
                 t = trainer.turns
                 if run.live is not None and t % 50 == 0:
@@ -334,36 +388,45 @@ class Experiment:
                 if t % eval_every == 0 or t in (self.snapshot_turns or ()) or t == steps:
                     bar.set_postfix(self.postfix(evaluate()))
                 if t % checkpoint_every == 0 and t < steps:
-                    self.save_checkpoint(out, run, history, config, seed)
+                    with watch("checkpoints"):
+                        self.save_checkpoint(out, run, history, config, seed)
                 if stop.requested:
                     status = "interrupted"
                     break
             if history.turns[-1] != trainer.turns:
                 evaluate()                       # the last point is the current generator's
-            samples = (run.final_samples() if run.final_samples is not None
-                       else run.evaluate()[0])   # the final samples (as the last point's)
+            with watch("evaluations"):
+                samples = (run.final_samples() if run.final_samples is not None
+                           else run.evaluate()[0])   # the final samples (as the last point's)
         bar.close()
         return status, diverged, run, history, samples
 
-    def write_outputs(self, out, config, seed, result, start):
+    def write_outputs(self, out, config, seed, result, start, watch=None):
         """The checkpoint first (nothing trained is lost if a figure fails), then the
         samples, the figures, and metrics.json last: each file appears whole or not at all."""
         status, diverged, run, history, samples = result
-        self.save_checkpoint(out, run, history, config, seed)
+        watch = watch if watch is not None else Stopwatch()
+        with watch("checkpoints"):
+            self.save_checkpoint(out, run, history, config, seed)
         with atomic_file(os.path.join(out, "samples.npy")) as f:
             np.save(f, samples)
-        figures = self.figures(run, history, samples)
-        for name, draw in figures.items():
-            with atomic_file(os.path.join(out, name)) as f:
-                draw(f)
+        with watch("figures"):
+            figures = self.figures(run, history, samples)
+            for name, draw in figures.items():
+                with atomic_file(os.path.join(out, name)) as f:
+                    draw(f)
+        final = {k: v[-1] for k, v in history.curves.items()}
+        missed = missed_targets(final, self.targets) if status == "complete" else []
         record = {"status": status, "error": str(diverged) if diverged else None,
+                  "warning": (f"missed: {', '.join(missed)}; {self.advice}".rstrip("; ")
+                              if missed else None),
                   "preset": config["preset"], "seed": seed, "config": json_config(config),
-                  "turns": history.turns, "curves": history.curves,
-                  "final": {k: v[-1] for k, v in history.curves.items()},
+                  "turns": history.turns, "curves": history.curves, "final": final,
                   "perfect": run.perfect, "train_seconds": history.train_seconds,
                   "wall_seconds": time.perf_counter() - start,
                   "outputs": ["checkpoint.npz", "samples.npy", *figures, "metrics.json"]}
         record.update(self.extra_record(run, history, samples))
+        record["seconds"] = _breakdown(watch, start, _runtime.STARTED)
         save_json(record, os.path.join(out, "metrics.json"))
         return record
 
@@ -379,13 +442,18 @@ class Experiment:
 
     def run_one(self, args, config, start):
         """Train, write every output into the run's folder, then put it in place of --out."""
+        watch = Stopwatch()
         result = self.train(config, args.seed, args.folder, progress=not args.no_progress,
-                            resume=args.resume is not None)
+                            resume=args.resume is not None, watch=watch)
         with StopOnInterrupt():     # one Ctrl-C while writing waits for the files; two abort
-            record = self.write_outputs(args.folder, config, args.seed, result, start)
+            record = self.write_outputs(args.folder, config, args.seed, result, start, watch)
             replace_folder(args.folder, args.out)
         self.print_table(record)
         print(f"outputs in {args.out}/")
+        if record["warning"]:
+            print(f"WARNING: this run {record['warning']}")
+        if getattr(args, "profile", False):
+            print(profile_line(record["seconds"]))
         if record["status"] == "interrupted":
             print(f"interrupted after turn {record['turns'][-1]}; continue with:\n"
                   f"  python {os.path.relpath(self.script)} --resume {args.out}")
@@ -398,7 +466,7 @@ class Experiment:
     def child_argv(self, argv):
         """The command line without the flags that belong to the multi-seed run itself."""
         return without_flags(argv, ("--seeds", "--workers", "--out", "--seed"),
-                             ("--no-progress",))
+                             ("--no-progress", "--profile"))
 
     def run_seeds(self, args, config, argv, start):
         """Each seed in its own process (at most --workers at once), into OUT/seed-K; then
@@ -444,9 +512,14 @@ class Experiment:
         perfect = next((r["perfect"] for r in done), None)
         stats = {k: _stats([r["final"][k] for r in done], worst, perfect and perfect[k])
                  for k, worst in metrics.items()}
+        reached = {target_name(k, rule): sum(not missed_targets(r["final"], {k: rule})
+                                             for r in done)
+                   for k, rule in self.targets.items()}
+        if self.targets:
+            reached["all"] = sum(not missed_targets(r["final"], self.targets) for r in done)
         return {"preset": config["preset"], "config": json_config(config), "seeds": per_seed,
                 "complete": len(done), "failed": len(per_seed) - len(done), "stats": stats,
-                "perfect": perfect, "curve": curve, "wall_seconds": wall}
+                "reached": reached, "perfect": perfect, "curve": curve, "wall_seconds": wall}
 
     def print_summary(self, summary, out):
         keys = list(summary["stats"])
@@ -465,6 +538,11 @@ class Experiment:
                                                 for k in keys))
             print(f"  {'perfect':>6} " + " ".join(f"{summary['perfect'][k]:>14.4g}"
                                                    for k in keys))
+        if summary["reached"]:
+            n = len(summary["seeds"])
+            print("reached: " + ", ".join(f"{name} in {count} of {n} seeds" if name != "all"
+                                          else f"all of them in {count} of {n}"
+                                          for name, count in summary["reached"].items()))
         print(f"summary in {out}/summary.json and summary.png")
 
     # --- the command ---
@@ -482,6 +560,23 @@ class Experiment:
         if record["status"] == "interrupted":
             raise SystemExit(130)
         return record
+
+
+def _breakdown(watch, start, imported):
+    """The run's seconds by part (import: from minigan's first line to ``main``; other: the
+    rest of the whole run), with how many times each part ran."""
+    parts = {"import": max(start - imported, 0.0), **watch.seconds}
+    whole = time.perf_counter() - imported
+    parts["other"] = max(whole - sum(parts.values()), 0.0)
+    return {"parts": parts, "counts": dict(watch.counts), "whole": whole}
+
+
+def profile_line(seconds):
+    """'time: import 0.4 s, build 0.5 s, ..., whole 19.8 s' (counted parts with their count)."""
+    counts = seconds["counts"]
+    parts = [f"{name} {s:.2f} s" + (f" ({counts[name]}x)" if counts.get(name, 1) > 1 else "")
+             for name, s in seconds["parts"].items()]
+    return f"time: {', '.join(parts)}; whole run {seconds['whole']:.1f} s"
 
 
 def _device_problem(name):
