@@ -281,11 +281,72 @@ def test_assigning_data_between_forward_and_backward_raises_naming_the_op():
     w.backward()
 
 
-def test_an_index_write_is_seen_only_when_declared():
+def test_an_index_write_through_data_after_the_forward_raises_naming_the_op_and_tensor():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    w.name = "w"
+    y = (x * w).sum()
+    w.data[...] = 100.0                          # would give x.grad = [100, 100] silently
+    with pytest.raises(RuntimeError, match=r"input 1 of Mul \(a tensor 'w'\) was written "
+                                           r"into through \.data after the forward pass"):
+        y.backward()
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("hand_out", [lambda t: t.data, lambda t: t.detach().data,
+                                      lambda t: t.detach().numpy()])
+def test_every_way_out_of_a_held_array_is_watched(hand_out):
     x = mg.tensor(np.arange(3.0), requires_grad=True)
+    c = mg.tensor(np.ones(3))                    # a constant: held all the same
+    y = (x * c).sum()
+    hand_out(c)[1] = 5.0
+    with pytest.raises(RuntimeError, match="input 1 of Mul .* written into"):
+        y.backward()
+
+
+def test_a_saved_output_written_into_raises():
+    x = mg.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    h = F.relu(x)                                # its backward reads its output
+    y = (h * 2.0).sum()
+    h.data[0] = -1.0
+    with pytest.raises(RuntimeError, match="written into"):
+        y.backward()
+
+
+def test_reads_and_writes_outside_a_graphs_life_are_fine_and_leave_nothing_watched():
+    from minigan.core.tensor import lending
+    x = mg.tensor(np.arange(3.0), requires_grad=True)
+    w = mg.tensor(np.ones(3), requires_grad=True)
+    w.data[0] = 2.0                              # before any forward
+    y = (x * w).sum()
+    assert w.data.sum() == 4.0                   # a read while held
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 1.0, 1.0])
+    w.data[...] = 0.0                            # after the backward: the graph is gone
+    assert id(w) not in lending.watched and w._held == 0 and x._held == 0
+
+
+def test_a_graph_kept_alive_does_not_blame_a_newer_one_but_is_caught_itself():
+    x = mg.tensor(np.arange(3.0), requires_grad=True)
+    w = mg.tensor(np.ones(3), requires_grad=True)
+    old = (x * w).sum()                          # kept, never differentiated yet
+    w.data[...] = 7.0                            # a write between the two graphs
+    (x * w).sum().backward()                     # the newer graph saw 7: right
+    np.testing.assert_array_equal(x.grad.data, [7.0, 7.0, 7.0])
+    with pytest.raises(RuntimeError, match="written into"):
+        old.backward()                           # the old one saw 1: refused
+    del old
+    gc.collect()
+    from minigan.core.tensor import lending
+    assert id(w) not in lending.watched and w._held == 0
+
+
+def test_an_array_taken_before_the_forward_is_not_watched_unless_declared():
+    x = mg.tensor(np.arange(3.0), requires_grad=True)
+    a = x.data                                   # taken before any graph holds x
     y = (x * x).sum()
-    x.data[0] = 5.0                              # not seen, as with PyTorch's .data
-    x.bump_version()
+    a[0] = 5.0
+    x.bump_version()                             # the declaration makes it an error
     with pytest.raises(RuntimeError, match="changed after the forward pass"):
         y.backward()
 

@@ -11,7 +11,7 @@ import heapq
 from minigan.backend import get_array_module
 from minigan.backend.mode import reference as _reference
 from minigan.core.function import Function, set_grad_enabled
-from minigan.core.tensor import Tensor, as_tensor, clock
+from minigan.core.tensor import Tensor, as_tensor, clock, lending, written_into
 
 
 class _Copy(Function):
@@ -69,46 +69,69 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
             counter += 1
             heapq.heappush(heap, (-fn.generation, counter, fn))
 
-    with set_grad_enabled(create_graph):
-        for y, gy in zip(outputs, grad_outputs):
-            gy = _check_root(y, gy)
-            owned[id(gy.data)] = gy.data
-            deliver(y, gy)
-        while heap:
-            fn = heapq.heappop(heap)[2]
-            if fn.inputs is None:
-                raise RuntimeError(f"trying to backward through {fn.name} a second time: its "
-                                   "saved values were freed; pass retain_graph=True to the "
-                                   "first backward")
-            if clock.now != fn.stamp:         # something changed since fn's forward
-                _check_unchanged(fn)
-            gy = pending.pop(fn)
-            if wanted is not None and fn.output is not None:
-                out = fn.output()
-                if out is not None and id(out) in wanted:
-                    found[id(out)] = gy
-            fast = None if create_graph or _reference.on else fn.backward_arrays
-            gxs = fn.backward(gy) if fast is None else fast(gy._data)
-            if not isinstance(gxs, tuple):
-                gxs = (gxs,)
-            if _tracer is not None:
-                _tracer(fn, gy, gxs)
-            for x, needed, gx in zip(fn.inputs, fn.needs, gxs):
-                if needed and gx is not None:
-                    deliver(x, _fit(gx, x))
-            if not retain_graph:
-                fn.release()
+    paused, lending.paused = lending.paused, True     # the pass's own reads of .data
+    try:
+        with set_grad_enabled(create_graph):
+            _propagate(outputs, grad_outputs, retain_graph, create_graph, deliver, owned,
+                       pending, heap, wanted, found)
+    finally:
+        lending.paused = paused
     return found
 
 
+def _propagate(outputs, grad_outputs, retain_graph, create_graph, deliver, owned, pending,
+               heap, wanted, found):
+    """The loop of ``run_backward``: each node, newest generation first."""
+    for y, gy in zip(outputs, grad_outputs):
+        gy = _check_root(y, gy)
+        owned[id(gy.data)] = gy.data
+        deliver(y, gy)
+    while heap:
+        fn = heapq.heappop(heap)[2]
+        if fn.inputs is None:
+            raise RuntimeError(f"trying to backward through {fn.name} a second time: its "
+                               "saved values were freed; pass retain_graph=True to the "
+                               "first backward")
+        if clock.now != fn.stamp:         # something changed since fn's forward
+            _check_unchanged(fn)
+        gy = pending.pop(fn)
+        if wanted is not None and fn.output is not None:
+            out = fn.output()
+            if out is not None and id(out) in wanted:
+                found[id(out)] = gy
+        fast = None if create_graph or _reference.on else fn.backward_arrays
+        gxs = fn.backward(gy) if fast is None else fast(gy._data)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        if _tracer is not None:
+            _tracer(fn, gy, gxs)
+        for x, needed, gx in zip(fn.inputs, fn.needs, gxs):
+            if needed and gx is not None:
+                deliver(x, _fit(gx, x))
+        if not retain_graph:
+            fn.release()
+
+
 def _check_unchanged(fn):
-    """Raise if an input of ``fn`` changed after its forward: its gradient would be wrong."""
+    """Raise if an input of ``fn`` (or its saved output) changed after its forward: its
+    gradient would be wrong."""
     for i, x in enumerate(fn.inputs):
+        what = f"input {i} of {fn.name} (a tensor " + (
+            f"{x.name!r})" if x.name else f"of shape {x.shape})")
         if x._version > fn.stamp:
-            what = f"{x.name!r}" if x.name else f"of shape {x.shape}"
-            raise RuntimeError(f"input {i} of {fn.name} (a tensor {what}) was changed after "
-                               "the forward pass, so the gradient through it would be wrong; "
-                               "change .data (or step an optimizer) only after backward()")
+            raise RuntimeError(f"{what} was changed after the forward pass, so the gradient "
+                               "through it would be wrong; change .data (or step an "
+                               "optimizer) only after backward()")
+        if written_into(x, fn.lent and fn.lent.get(i), fn.stamp):
+            raise RuntimeError(f"{what} was written into through .data after the forward "
+                               "pass (an index write such as t.data[...] = v), so the "
+                               "gradient through it would be wrong; write only after "
+                               "backward(), or build the graph again")
+    out = fn.output() if fn.save_output else None
+    if out is not None and written_into(out, None, fn.stamp):
+        raise RuntimeError(f"the output of {fn.name} (shape {out.shape}), which its backward "
+                           "uses, was written into through .data after the forward pass; "
+                           "write only after backward()")
 
 
 _tracer = None

@@ -12,7 +12,7 @@ import weakref
 
 from minigan.backend.devices import DeviceMismatchError, device_of
 from minigan.backend.mode import reference as _reference
-from minigan.core.tensor import Tensor, clock
+from minigan.core.tensor import Tensor, clock, hold, lending, unhold, watched_values
 
 
 class _Mode:
@@ -94,6 +94,7 @@ class Function:
     save_output = False
     inputs = None
     generation = 0
+    lent = None                  # {input position: its value at the forward} (see Tensor.data)
 
     def __call__(self, *inputs):
         try:
@@ -107,11 +108,22 @@ class Function:
             if True in needs:
                 self.needs = needs
                 self.inputs = inputs
-                self.stamp = clock.now         # changes after this: see Tensor.data
+                for x in inputs:                # held until this node's backward has run
+                    hold(x)
+                # changes after this: see Tensor.data. An input whose array is out already
+                # is compared at the backward with its value now, whatever the clock says
+                # (half a tick on never equals the clock, and a version is newer than it
+                # exactly when it changed after now)
+                self.stamp = clock.now
+                if lending.watched:
+                    self.lent = watched_values(inputs)
+                    if self.lent is not None:
+                        self.stamp += 0.5
                 self.generation = max(x.generation for x in inputs)
                 self.output = weakref.ref(out)
                 if self.save_output:
                     self.y = y
+                    hold(out)
                 out.requires_grad = True
                 out.creator = self
                 out.generation = self.generation + 1
@@ -140,8 +152,25 @@ class Function:
 
     def release(self):
         """Free what the node holds once its backward has run (unless the graph is retained)."""
+        self._unhold()
         self.__dict__.clear()
         self.inputs = None
+
+    def _unhold(self):
+        for x in self.inputs:
+            unhold(x)
+        if self.save_output:
+            out = self.output()
+            if out is not None:
+                unhold(out)
+
+    def __del__(self):
+        # a node freed without a backward (its graph dropped) lets go of its tensors too
+        if self.inputs is not None:
+            try:
+                self._unhold()
+            except Exception:       # interpreter shutdown: nothing left to watch
+                pass
 
     @property
     def name(self):

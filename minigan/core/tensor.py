@@ -13,14 +13,15 @@ from minigan import backend
 class Tensor:
     """A node's value. ``x: Tensor`` with ``x.data`` an ndarray of any shape."""
 
-    __slots__ = ("_data", "_version", "grad", "requires_grad", "creator", "generation", "name",
-                 "__weakref__")
+    __slots__ = ("_data", "_version", "_held", "grad", "requires_grad", "creator", "generation",
+                 "name", "__weakref__")
     __array_ufunc__ = None          # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__      # == is elementwise, identity is the hash
 
     def __init__(self, data, requires_grad=False, name=None):
         self._data = data
         self._version = 0
+        self._held = 0          # how many live graph nodes hold this tensor for a backward
         self.grad = None
         self.requires_grad = requires_grad
         self.creator = None
@@ -32,8 +33,13 @@ class Tensor:
         """The raw array. Assigning to it (``t.data = a``, also ``t.data -= lr * g``, which
         Python turns into an assignment) is a change of the tensor: its version counter goes
         up, and a backward through an op that used the old value raises instead of giving a
-        wrong gradient. Writing into the array by index (``t.data[0] = 1``) is not seen, as
-        with PyTorch's ``.data``; ``bump_version()`` declares such a change."""
+        wrong gradient. Writing into the array (``t.data[0] = 1``) is seen too when the array
+        is taken while a graph holds the tensor (after the forward, before the backward):
+        the backward then compares it with its value when it was taken, and raises naming the
+        op and the tensor if it changed. An array taken before the forward is not watched;
+        ``bump_version()`` declares such a change."""
+        if self._held and not lending.paused:
+            lend(self)
         return self._data
 
     @data.setter
@@ -78,15 +84,16 @@ class Tensor:
 
     # --- leaving the graph ----------------------------------------------------------------
     def detach(self):
-        """The same array, outside the graph (shares memory, like PyTorch)."""
-        return Tensor(self._data)
+        """The same array, outside the graph (shares memory, like PyTorch; watched as
+        ``data`` is while a graph holds this tensor)."""
+        return Tensor(self.data)
 
     def numpy(self):
         """The data as a NumPy array (copied off the GPU if needed)."""
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: call .detach().numpy() "
                                "(or read .data) so that the graph is left on purpose")
-        return backend.to_host(self._data)
+        return backend.to_host(self.data)
 
     def item(self):
         if self._data.size != 1:
@@ -143,6 +150,63 @@ class _Clock:
 
 
 clock = _Clock()
+
+
+class _Lending:
+    """Arrays handed out (``Tensor.data``, ``detach``, ``numpy``) while a graph holds their
+    tensor: ``watched`` maps id(tensor) -> (tensor, a copy of its value then, the clock
+    then). ``paused`` while a backward runs (its own reads of ``.data`` change nothing)."""
+
+    __slots__ = ("watched", "paused")
+
+    def __init__(self):
+        self.watched, self.paused = {}, False
+
+
+lending = _Lending()
+
+
+def lend(t):
+    """``t``'s array is being handed out while a graph holds ``t``: keep a copy of its value
+    (once), so that the backward can tell if it was written into."""
+    if id(t) in lending.watched:
+        return
+    clock.now += 1          # the nodes that hold t compare it at their backward
+    lending.watched[id(t)] = (t, t._data.copy(), clock.now)
+
+
+def hold(t):
+    t._held += 1
+
+
+def unhold(t):
+    """A graph node that held ``t`` is gone: the last one stops watching its array."""
+    t._held -= 1
+    if not t._held and lending.watched:
+        lending.watched.pop(id(t), None)
+
+
+def watched_values(tensors):
+    """{position: copy of the value} of those ``tensors`` whose arrays are out (a node made
+    now compares them at its backward), or None."""
+    w = lending.watched
+    out = {i: t._data.copy() for i, t in enumerate(tensors)
+           if id(t) in w and w[id(t)][0] is t}
+    return out or None
+
+
+def written_into(t, value_then, stamp):
+    """True if ``t``'s array now differs from what the node stamped ``stamp`` saw: from
+    ``value_then`` (the node's own copy) if given, else from the copy taken when the array was
+    handed out, if that was after the node's forward."""
+    if value_then is None:
+        entry = lending.watched.get(id(t))
+        if entry is None or entry[0] is not t or entry[2] < stamp:
+            return False
+        value_then = entry[1]
+    xp = backend.get_array_module(t._data)
+    return value_then.shape != t._data.shape or not bool(
+        xp.array_equal(value_then, t._data, equal_nan=True))
 
 
 def mark_changed(tensors):
