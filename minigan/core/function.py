@@ -12,7 +12,7 @@ import weakref
 
 from minigan.backend.devices import DeviceMismatchError, device_of
 from minigan.backend.mode import reference as _reference
-from minigan.core.tensor import Tensor, clock, hold, lending, unhold, watched_values
+from minigan.core.tensor import Tensor, clock, lending, unhold, watched_values
 
 
 class _Mode:
@@ -109,7 +109,7 @@ class Function:
                 self.needs = needs
                 self.inputs = inputs
                 for x in inputs:                # held until this node's backward has run
-                    hold(x)
+                    x._held += 1                # (Tensor.data; inlined: hot)
                 # changes after this: see Tensor.data. An input whose array is out already
                 # is compared at the backward with its value now, whatever the clock says
                 # (half a tick on never equals the clock, and a version is newer than it
@@ -123,7 +123,7 @@ class Function:
                 self.output = weakref.ref(out)
                 if self.save_output:
                     self.y = y
-                    hold(out)
+                    out._held += 1
                 out.requires_grad = True
                 out.creator = self
                 out.generation = self.generation + 1
@@ -157,8 +157,11 @@ class Function:
         self.inputs = None
 
     def _unhold(self):
+        watched = lending.watched
         for x in self.inputs:
-            unhold(x)
+            x._held -= 1
+            if watched and not x._held:     # the last node holding x: stop watching it
+                watched.pop(id(x), None)
         if self.save_output:
             out = self.output()
             if out is not None:

@@ -175,10 +175,6 @@ def lend(t):
     lending.watched[id(t)] = (t, t._data.copy(), clock.now)
 
 
-def hold(t):
-    t._held += 1
-
-
 def unhold(t):
     """A graph node that held ``t`` is gone: the last one stops watching its array."""
     t._held -= 1
