@@ -48,8 +48,15 @@ def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):
     saved = json.loads((tmp_path / "bench.json").read_text())
     assert len(saved["rows"]) == 13 and saved["quick"]
     assert {"cold_cache_s", "warm_cache_s"} <= set(saved["cold_start"])
+    job = saved["main_job"]               # the default run, whole process, with its parts
+    assert job["turns"] == 200 and job["whole_s"] > sum(job["parts_s"].values()) * 0.5
+    assert {"import", "turns", "figures"} <= set(job["parts_s"])
+    from threadpoolctl import threadpool_info
+    core = next(i["architecture"] for i in threadpool_info() if i["internal_api"] == "openblas")
+    assert saved["machine"]["openblas_core"] == core
     out = capsys.readouterr().out
     assert "DCGAN turn" in out and "DCGAN epoch (3 turns, b64)" in out
+    assert f"OpenBLAS runs {core} kernels" in out and "the main job at its defaults" in out
 
 
 def test_importing_the_benchmarks_applies_minigans_process_settings_before_numpy():

@@ -432,3 +432,4 @@ def test_profile_prints_where_the_time_went_and_metrics_json_always_keeps_it(tmp
     said = capsys.readouterr().out
     line = next(x for x in said.splitlines() if x.startswith("time: "))
     assert "turns" in line and "(29x)" in line and "figures" in line and "whole run" in line
+    assert record["seconds"]["blas"] in line               # which BLAS kernels ran

@@ -568,7 +568,17 @@ def _breakdown(watch, start, imported):
     parts = {"import": max(start - imported, 0.0), **watch.seconds}
     whole = time.perf_counter() - imported
     parts["other"] = max(whole - sum(parts.values()), 0.0)
-    return {"parts": parts, "counts": dict(watch.counts), "whole": whole}
+    return {"parts": parts, "counts": dict(watch.counts), "whole": whole,
+            "blas": _blas_kernels()}
+
+
+def _blas_kernels():
+    """Which kernels the BLAS runs here ('OpenBLAS SkylakeX'): speed depends on it."""
+    from threadpoolctl import threadpool_info
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            return f"{lib.get('internal_api', 'BLAS')} {lib.get('architecture', '')}".strip()
+    return "unknown BLAS"
 
 
 def profile_line(seconds):
@@ -576,7 +586,8 @@ def profile_line(seconds):
     counts = seconds["counts"]
     parts = [f"{name} {s:.2f} s" + (f" ({counts[name]}x)" if counts.get(name, 1) > 1 else "")
              for name, s in seconds["parts"].items()]
-    return f"time: {', '.join(parts)}; whole run {seconds['whole']:.1f} s"
+    return (f"time: {', '.join(parts)}; whole run {seconds['whole']:.1f} s "
+            f"({seconds.get('blas', 'unknown BLAS')})")
 
 
 def _device_problem(name):
