@@ -106,7 +106,8 @@ def test_a_diverging_gan_stops_with_status_3_and_strict_json(tmp_path, capsys):
     out = tmp_path / "gan"
     with pytest.raises(SystemExit) as exc:
         ex.main(["--optimizer", "sgd", "--lr", "1e8", "--steps", "300", "--out", str(out),
-                 "--no-progress"])
+                 "--no-progress",    # networks whose G turns non-finite before D's loss does
+                 "--d-hidden", "64,32", "--batch-size", "256"])
     err = capsys.readouterr().err
     assert exc.value.code == 3 and "training diverged: D's loss is nan at turn" in err
     record = _strict(out / "metrics.json")
