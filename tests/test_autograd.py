@@ -281,9 +281,9 @@ def test_assigning_data_between_forward_and_backward_raises_naming_the_op():
     w.backward()
 
 
-def test_an_index_write_through_data_after_the_forward_raises_naming_the_op_and_tensor():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
-    w = mg.tensor([3.0, 4.0], requires_grad=True)
+def test_an_index_write_through_data_after_the_forward_raises_naming_the_op_and_tensor(device):
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    w = mg.tensor([3.0, 4.0], requires_grad=True, device=device)
     w.name = "w"
     y = (x * w).sum()
     w.data[...] = 100.0                          # would give x.grad = [100, 100] silently
