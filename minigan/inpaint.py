@@ -211,7 +211,7 @@ def refine(G, D, z0, y, w, steps, lr=LR, lam=LAMBDA, on_step=None):
     curve = []
     for _ in range(steps):
         loss, _ = latent_loss(G, D, z, y_on, w_on, lam)
-        curve.append(float(loss.data.mean()))
+        curve.append(float(loss._data.mean()))
         opt.zero_grad()
         F.sum(loss).backward()
         opt.step()

@@ -14,6 +14,6 @@ def dropout(x, p=0.5, training=True, generator=None):
     rng = generator if generator is not None else default_generator()
     keep = rng.random(x.shape) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    xp = get_array_module(x.data)
+    xp = get_array_module(x._data)
     mask = xp.asarray(keep * scale, dtype=x.dtype)
     return MulMask(mask)(x)

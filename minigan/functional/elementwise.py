@@ -276,8 +276,8 @@ def minimum(a, b):
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (broadcast together; no gradient to the
     condition)."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition._data if isinstance(condition, Tensor) else condition
     a, b = _pair(a, b)
-    xp = get_array_module(a.data)
+    xp = get_array_module(a._data)
     cond = xp.asarray(cond).astype(bool)
     return Where(cond)(a, b)

@@ -10,7 +10,7 @@ def _labels(labels, num_classes, name):
     if isinstance(labels, Tensor):
         if labels.requires_grad:
             raise TypeError(f"{name}: labels are data and cannot require grad")
-        labels = labels.data
+        labels = labels._data
     xp = get_array_module(labels)
     labels = xp.asarray(labels)
     if int(num_classes) != num_classes or num_classes < 1:
@@ -58,7 +58,7 @@ def cat_one_hot(x, labels, num_classes):
     one node and one check of the labels instead of two ops. Labels get no gradient."""
     x = as_tensor(x)
     labels = _labels(labels, num_classes, "cat_one_hot")
-    labels = to_device(labels, device_of(x.data))     # indices, as in getitem: part of the op
+    labels = to_device(labels, device_of(x._data))     # indices, as in getitem: part of the op
     if x.ndim != 2 or x.shape[0] != labels.shape[0]:
         raise ValueError(f"cat_one_hot: x must be (N, d) with N labels, got x {x.shape} and "
                          f"{labels.shape[0]} labels")

@@ -217,17 +217,17 @@ def linear_chain(x, layers):
     x = as_tensor(x)
     if x.ndim != 2:
         raise ValueError(f"linear_chain: input must be (N, features), got shape {x.shape}")
-    checked, width = [], x.data.shape[1]
+    checked, width = [], x._data.shape[1]
     for k, (w, b, slope) in enumerate(layers):
         w = as_tensor(w)
-        shape = w.data.shape
+        shape = w._data.shape
         if len(shape) != 2 or shape[1] != width:
             raise ValueError(f"linear_chain: layer {k} weight of shape {shape} does not fit "
                              f"its input of width {width}")
         width = shape[0]
         if b is not None:
             b = as_tensor(b)
-            if b.data.shape != (width,):
+            if b._data.shape != (width,):
                 raise ValueError(f"linear_chain: layer {k} bias of shape {b.shape}, expected "
                                  f"({width},)")
         if slope is not None:
@@ -258,7 +258,7 @@ def linear_chain_planned(x, layers):
     nets; if the layers no longer fit (data of another shape assigned since), the checked
     ``linear_chain`` names the one at fault."""
     x = as_tensor(x)
-    if x.ndim == 2 and x.data.shape[1] == layers[0][0].data.shape[1]:
+    if x.ndim == 2 and x._data.shape[1] == layers[0][0]._data.shape[1]:
         try:
             return _chain_node(x, layers)
         except ValueError:

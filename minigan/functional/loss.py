@@ -117,8 +117,8 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean", weight=Non
     input, target = _pair(input, target)
     _check(reduction, input, target, "binary_cross_entropy_with_logits")
     if weight is not None:
-        weight = weight.data if isinstance(weight, Tensor) else weight
-        weight = get_array_module(input.data).asarray(weight, dtype=input.dtype)
+        weight = weight._data if isinstance(weight, Tensor) else weight
+        weight = get_array_module(input._data).asarray(weight, dtype=input.dtype)
         if weight.shape != input.shape and _broadcast(weight.shape, input.shape) != input.shape:
             raise ValueError(f"binary_cross_entropy_with_logits: weight of shape "
                              f"{weight.shape} does not broadcast to the input's {input.shape}")
@@ -129,7 +129,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """BCE on probabilities in [0, 1]; each log is clamped at -100 so that 0 and 1 stay finite."""
     input, target = _pair(input, target)
     _check(reduction, input, target, "binary_cross_entropy")
-    p = input.data
+    p = input._data
     if ((p < 0) | (p > 1)).any():
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
                          "for logits use binary_cross_entropy_with_logits")
@@ -164,7 +164,7 @@ class BinaryCrossEntropy(Function):
 
 
 def _labels(target, n, c, name):
-    t = target.data if isinstance(target, Tensor) else target
+    t = target._data if isinstance(target, Tensor) else target
     xp = get_array_module(t)
     t = xp.asarray(t)
     if t.dtype.kind not in "iu" or t.shape != (n,):

@@ -11,8 +11,8 @@ from minigan.functional.linalg import matmul
 
 def _compare(op):
     def method(self, other):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(op(self.data, other))
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor(op(self._data, other))
     return method
 
 
@@ -75,7 +75,7 @@ _METHODS = {
     "T": property(lambda self: S.permute(self, tuple(reversed(range(self.ndim))))),
     "to": _to, "float": lambda self: _to(self, "float32"),
     "double": lambda self: _to(self, "float64"),
-    "device": property(lambda self: device_of(self.data)),
+    "device": property(lambda self: device_of(self._data)),
     "cuda": lambda self: _to(self, "cuda"), "cpu": lambda self: _to(self, "cpu"),
     "backward": _backward, "clone": _clone, "fill_": _fill,
     "matmul": matmul,

@@ -110,7 +110,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval needs running_mean and running_var")
-        rm, rv = (r.data if hasattr(r, "creator") else r for r in (running_mean, running_var))
+        rm, rv = (r._data if hasattr(r, "creator") else r for r in (running_mean, running_var))
         y = (x - rm.reshape(shape)) / ((rv.reshape(shape) + eps) ** 0.5)
     if weight is not None:
         y = y * reshape(weight, shape)
@@ -126,6 +126,6 @@ def _update(running_mean, running_var, mu, v, n, momentum):
         for r, stat in ((running_mean, mu), (running_var, v * (n / (n - 1)))):
             if r is None:
                 continue
-            arr = r.data if hasattr(r, "creator") else r
+            arr = r._data if hasattr(r, "creator") else r
             arr *= 1 - momentum
             arr += momentum * stat.reshape(-1).astype(arr.dtype)

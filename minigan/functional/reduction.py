@@ -103,7 +103,7 @@ def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) computed stably by shifting by the (constant) maximum."""
     x = as_tensor(x)
     axes = normalize_dims(dim, x.ndim)
-    m = x.data.max(axis=axes, keepdims=True)
+    m = x._data.max(axis=axes, keepdims=True)
     xp = get_array_module(m)
     m = xp.where(xp.isinf(m), 0, m)            # an infinite max would make inf - inf
     s = log(sum(exp(x - m), axes, keepdim=True)) + m

@@ -169,7 +169,7 @@ def _index_key(key, dev):
     Index arrays go to the indexed tensor's device ``dev`` (as PyTorch takes CPU indices for a
     GPU tensor): they are part of the op, not data."""
     parts = key if isinstance(key, tuple) else (key,)
-    parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
+    parts = tuple(p._data if isinstance(p, Tensor) else p for p in parts)
     advanced = any(hasattr(p, "shape") and getattr(p, "ndim", 0) > 0 or isinstance(p, list)
                    for p in parts)
     if advanced and dev != "cpu":
@@ -215,7 +215,7 @@ class GetItemGrad(Function):
 def getitem(x, key):
     """``x[key]`` for ints, slices, None, Ellipsis, integer arrays and boolean masks."""
     x = as_tensor(x)
-    key, advanced = _index_key(key, backend.device_of(x.data))
+    key, advanced = _index_key(key, backend.device_of(x._data))
     try:
         return GetItem(key, advanced)(x)
     except IndexError as exc:
@@ -312,7 +312,7 @@ class Cast(Function):
 def to_dtype(x, dtype):
     """``x`` converted to ``dtype`` (differentiable between floating dtypes)."""
     x = as_tensor(x)
-    dtype = get_array_module(x.data).dtype(dtype)
+    dtype = get_array_module(x._data).dtype(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
@@ -333,5 +333,5 @@ def to_device(x, device):
     """``x`` on ``device`` ("cpu", "cuda", ...): itself when already there, else a copy that
     gradients flow back through (as PyTorch's ``x.to("cuda")``)."""
     x = as_tensor(x)
-    dst, src = backend.device(device), backend.device_of(x.data)
+    dst, src = backend.device(device), backend.device_of(x._data)
     return x if dst == src else Transfer(src, dst)(x)

@@ -124,11 +124,11 @@ class GANTrainer:
             y = None if y_real is None else get_array_module(y_real).concatenate(
                 [y_real, y_fake])
             logits = self._discriminate(F.cat([real, fake], 0), y)
-            self._track(logits.data[:len(real)], logits.data[len(real):])
+            self._track(logits._data[:len(real)], logits._data[len(real):])
             return joint_discriminator_loss(logits, len(real))
         real_logits, fake_logits = (self._discriminate(real, y_real),
                                     self._discriminate(fake, y_fake))
-        self._track(real_logits.data, fake_logits.data)
+        self._track(real_logits._data, fake_logits._data)
         return discriminator_loss(real_logits, fake_logits)
 
     def _track(self, real_logits, fake_logits):
