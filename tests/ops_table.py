@@ -1,9 +1,7 @@
 """Every differentiable op, with a hypothesis strategy for valid inputs and PyTorch's twin.
 
-Values are drawn on grids that keep finite differences valid: 'any' values are k/100 + 0.005
-(never 0, so no kink of relu/abs is crossed by eps = 1e-6), 'pos' values lie in [0.5, 2]
-(log, sqrt, real powers), 'even'/'odd' grids never coincide (maximum, minimum without ties), and
-``unique`` draws distinct values (max/min reductions without ties).
+Values are drawn on minigan.testing's grids, which keep finite differences valid (its
+strategies module says why each exists); tests/test_ops.py checks every op with check_op.
 """
 from dataclasses import dataclass, field
 
@@ -13,24 +11,9 @@ from hypothesis.extra import numpy as hnp
 
 import minigan as mg
 from minigan import functional as F
+from minigan.testing import arrays, conv_geometries, shapes
 
-_GRIDS = {
-    "any": st.integers(-200, 199).map(lambda i: (i + 0.5) / 100),
-    "pos": st.integers(50, 200).map(lambda i: i / 100),
-    "even": st.integers(-100, 99).map(lambda i: (2 * i + 0.5) / 100),
-    "odd": st.integers(-100, 99).map(lambda i: (2 * i + 1.5) / 100),
-    "prob": st.integers(5, 95).map(lambda i: i / 100),
-    "unit": st.integers(0, 100).map(lambda i: i / 100),
-}
-
-
-def values(shape, grid="any", unique=False):
-    return hnp.arrays(np.float64, shape, elements=_GRIDS[grid], unique=unique)
-
-
-def shapes(min_dims=1, max_dims=3, min_side=1, max_side=3):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                            max_side=max_side)
+values = arrays          # the kit's strategies (minigan/testing/strategies.py)
 
 
 def _wide(a):
@@ -277,25 +260,9 @@ def _batch_norm_act(draw):
     return [x, w, _off_kink(xhat * w, b)], {}
 
 
-@st.composite
-def conv_geometry(draw, transposed=False):
-    """Valid conv / transposed-conv geometry, drawn directly (no filtering)."""
-    n, cin, cout = draw(st.integers(2, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    s = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    p = tuple(draw(st.integers(0, di * (ki - 1) // 2)) for ki, di in zip(k, d))
-    if transposed:
-        size = tuple(draw(st.integers(1, 4)) for _ in range(2))
-        op = tuple(draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d))
-        wshape = (cin, cout) + k
-    else:
-        size = tuple(di * (ki - 1) + 1 - 2 * pi + draw(st.integers(0, 4))
-                     for ki, di, pi in zip(k, d, p))
-        op = None
-        wshape = (cout, cin) + k
-    return dict(x=(n, cin) + size, w=wshape, bias=(wshape[1 if transposed else 0],),
-                stride=s, padding=p, dilation=d, output_padding=op)
+def conv_geometry(transposed=False):
+    """Valid conv / transposed-conv geometry (batch 2-3), drawn directly (no filtering)."""
+    return conv_geometries(transposed, min_batch=2)
 
 
 @st.composite

@@ -1,25 +1,13 @@
-"""Property tests of every op: float64 gradcheck, gradgradcheck, and PyTorch as the oracle."""
+"""Every op of the table through minigan.testing.check_op, the kit users test their own ops
+with: float64 gradcheck, gradgradcheck, the fast path against the graph path, and PyTorch as
+the oracle, on each device, with the fast paths on and in reference mode."""
 import numpy as np
 import pytest
 from hypothesis import given
 
 import minigan as mg
+from minigan.testing import check_op
 from tests.ops_table import OPS
-
-
-def _bind(op, kw):
-    return lambda *xs: op.fn(*xs, **kw)
-
-
-def _kw_on(device, kw):
-    """Array arguments (targets, weights, indices, labels) on ``device`` too."""
-    return {k: mg.backend.to_device(v, device) if isinstance(v, np.ndarray) else v
-            for k, v in kw.items()}
-
-
-def _on(device, args):
-    """The drawn arrays as tensors on ``device``: floating ones checked, the rest constants."""
-    return [mg.tensor(a, requires_grad=a.dtype.kind == "f", device=device) for a in args]
 
 
 @pytest.fixture(autouse=True, params=["fast", "reference"])
@@ -32,74 +20,24 @@ def mode(request):
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 def test_gradient_matches_finite_differences(op, device):
-    @given(op.cases)
-    def check(case):
-        args, kw = case[0], _kw_on(device, case[1])
-        assert mg.gradcheck(_bind(op, kw), _on(device, args))
-
-    check()
+    check_op(op.fn, op.cases, devices=(device,), properties=("gradcheck",))
 
 
 @pytest.mark.parametrize("op", [op for op in OPS if op.smooth], ids=lambda op: op.name)
 def test_second_derivative_matches_finite_differences(op, device):
-    @given(op.cases)
-    def check(case):
-        args, kw = case[0], _kw_on(device, case[1])
-        assert mg.gradgradcheck(_bind(op, kw), _on(device, args))
-
-    check()
+    check_op(op.fn, op.cases, devices=(device,), properties=("gradgradcheck",))
 
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 def test_first_order_fast_path_equals_the_differentiable_backward(op, device):
     # plain backward may take raw-array shortcuts; create_graph uses minigan ops: same numbers
-    @given(op.cases)
-    def check(case):
-        args, kw = case[0], _kw_on(device, case[1])
-        xs = _on(device, args)
-        wrt = [x for x in xs if x.requires_grad]
-        y = op.fn(*xs, **kw)
-        u = mg.tensor(np.random.default_rng(0).standard_normal(y.shape), device=device)
-        loss = (y * u).sum()
-        fast = mg.grad(loss, wrt, retain_graph=True, allow_unused=True)
-        graph = mg.grad(loss, wrt, create_graph=True, allow_unused=True)
-        for a, b in zip(fast, graph):
-            if a is None or b is None:
-                assert a is None and b is None
-            else:
-                np.testing.assert_allclose(mg.to_host(a.data), mg.to_host(b.data),
-                                           rtol=1e-12, atol=1e-14)
-
-    check()
-
-
-def _to_torch(torch, a):
-    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-        return torch.tensor(a, requires_grad=True)
-    return torch.from_numpy(np.asarray(a))
+    check_op(op.fn, op.cases, devices=(device,), properties=("fast_path",))
 
 
 @pytest.mark.parametrize("op", [op for op in OPS if op.tfn is not None], ids=lambda op: op.name)
 def test_forward_and_gradients_match_pytorch(op, torch, device):
-    @given(op.cases)
-    def check(case):
-        args, kw = case
-        ours = _on(device, args)
-        theirs = [_to_torch(torch, a) for a in args]
-        y, ty = op.fn(*ours, **_kw_on(device, kw)), op.tfn(*theirs, **kw)
-        np.testing.assert_allclose(mg.to_host(y.data), ty.detach().numpy(), rtol=1e-10,
-                                   atol=1e-12)
-        u = np.random.default_rng(0).standard_normal(y.shape)
-        (y * mg.tensor(u, device=device)).sum().backward()
-        if ty.requires_grad:
-            (ty * torch.from_numpy(u)).sum().backward()
-        for a, t in zip(ours, theirs):
-            if a.requires_grad:
-                expected = t.grad.numpy() if t.grad is not None else np.zeros(a.shape)
-                got = mg.to_host(a.grad.data) if a.grad is not None else np.zeros(a.shape)
-                np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
-
-    check()
+    check_op(op.fn, op.cases, torch_reference=op.tfn, devices=(device,),
+             properties=("torch_reference",), rtol=1e-9, atol=1e-12)
 
 
 def _all_function_classes():

@@ -48,11 +48,12 @@ def broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3):
 
 
 @st.composite
-def conv_geometries(draw, transposed=False, max_batch=3, max_channels=3, max_kernel=3):
+def conv_geometries(draw, transposed=False, min_batch=1, max_batch=3, max_channels=3,
+                    max_kernel=3):
     """A valid convolution (or transposed convolution) geometry, drawn directly: a dict of
     the shapes ``x`` (N, C, H, W), ``w`` and ``bias``, and ``stride``, ``padding``,
     ``dilation``, ``output_padding`` (None unless transposed) as pairs."""
-    n = draw(st.integers(1, max_batch))
+    n = draw(st.integers(min_batch, max_batch))
     cin, cout = draw(st.integers(1, max_channels)), draw(st.integers(1, max_channels))
     k = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
     s = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
