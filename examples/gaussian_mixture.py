@@ -8,7 +8,7 @@ al. 2014) makes k discriminator steps then one generator step with the non-satur
 Two presets of the training recipe (every setting is also a flag, and a flag wins):
 - ``thesis``: the thesis's settings, learning rate 2e-4, minibatch 64, 30,000 turns. It ends
   near hist 3.5 and fails some seeds outright (a PyTorch twin of it behaves the same).
-- ``robust`` (the default): learning rate 5e-4, minibatch 192, 28,000 turns, the rate held
+- ``robust`` (the default): learning rate 5e-4, minibatch 192, 25,000 turns, the rate held
   for the first half of the run then decayed linearly to 0, samples drawn from a moving
   average of G's weights (decay 0.9999), and a D of 64 then 64 units. Chosen by the median
   and the worst of seeds 0-19, then confirmed on 50 seeds never looked at before (README).

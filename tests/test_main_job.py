@@ -80,7 +80,7 @@ def test_help_lists_the_presets_and_every_default(capsys):
     with pytest.raises(SystemExit):
         ex.parse_args(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "robust: --steps 28000 --batch-size 192 --lr 0.0005" in text
+    assert "robust: --steps 25000 --batch-size 192 --lr 0.0005" in text
     assert "thesis: --steps 30000 --batch-size 64 --lr 0.0002" in text
     for name in ex.SETTINGS:
         assert "--" + name.replace("_", "-") in text

@@ -20,7 +20,7 @@ from minigan.optim.lr_scheduler import HoldThenLinearDecay
 EVAL_SAMPLES = 10_000
 
 PRESETS = {
-    "robust": dict(steps=28000, batch_size=192, lr=5e-4, lr_decay_start=0.5, g_ema=0.9999,
+    "robust": dict(steps=25000, batch_size=192, lr=5e-4, lr_decay_start=0.5, g_ema=0.9999,
                    optimizer="adam", beta1=0.5, momentum=0.0, d_steps=1, g_steps=1,
                    simultaneous=False, loss="non_saturating", latent="uniform",
                    latent_dim=10, g_hidden=(64, 32), d_hidden=(64, 64)),
