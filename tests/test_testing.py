@@ -181,3 +181,23 @@ def test_the_pytest_plugin_runs_a_test_on_each_device_and_skips_the_missing(tmp_
                          env={**__import__("os").environ, "MINIGAN_DEVICES": "cpu,nowhere"})
     assert "1 passed, 1 skipped" in out.stdout, out.stdout + out.stderr
     assert "no nowhere here" in out.stdout
+
+
+# --- examples/custom_op.py --------------------------------------------------------------------
+
+def test_the_custom_op_example_passes_and_shows_a_planted_bug_shrunk(capsys, monkeypatch):
+    from tests.examples import load_example
+    ex = load_example("custom_op")
+    seen = []
+    real = ex.check_op
+    monkeypatch.setattr(ex, "check_op", lambda *a, **k: seen.append(k) or real(*a, **k))
+    assert ex.main(["--max-examples", "4"]) == 0
+    assert [k["max_examples"] for k in seen] == [4, 4]              # the flag reaches both
+    assert "Huber: every property holds" in capsys.readouterr().out
+    assert ex.main(["--plant", "--max-examples", "10"]) == 1
+    out = capsys.readouterr().out
+    assert "PlantedSwish: check_op found a bug" in out and "gradcheck fails on cpu" in out
+    assert "input 0: [0.005]  (shape (1,))" in out
+    with pytest.raises(SystemExit) as exc:
+        ex.main(["--max-examples", "0"])
+    assert exc.value.code == 2 and "--max-examples must be >= 1" in capsys.readouterr().err
