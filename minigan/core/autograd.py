@@ -115,15 +115,17 @@ def _propagate(outputs, grad_outputs, retain_graph, create_graph, deliver, owned
 def _check_unchanged(fn):
     """Raise if an input of ``fn`` (or its saved output) changed after its forward: its
     gradient would be wrong."""
-    for i, x in enumerate(fn.inputs):
-        what = f"input {i} of {fn.name} (a tensor " + (
+    def what(i, x):
+        return f"input {i} of {fn.name} (a tensor " + (
             f"{x.name!r})" if x.name else f"of shape {x.shape})")
+
+    for i, x in enumerate(fn.inputs):
         if x._version > fn.stamp:
-            raise RuntimeError(f"{what} was changed after the forward pass, so the gradient "
-                               "through it would be wrong; change .data (or step an "
+            raise RuntimeError(f"{what(i, x)} was changed after the forward pass, so the "
+                               "gradient through it would be wrong; change .data (or step an "
                                "optimizer) only after backward()")
         if written_into(x, fn.lent and fn.lent.get(i), fn.stamp):
-            raise RuntimeError(f"{what} was written into through .data after the forward "
+            raise RuntimeError(f"{what(i, x)} was written into through .data after the forward "
                                "pass (an index write such as t.data[...] = v), so the "
                                "gradient through it would be wrong; write only after "
                                "backward(), or build the graph again")
