@@ -201,3 +201,13 @@ def test_the_custom_op_example_passes_and_shows_a_planted_bug_shrunk(capsys, mon
     with pytest.raises(SystemExit) as exc:
         ex.main(["--max-examples", "0"])
     assert exc.value.code == 2 and "--max-examples must be >= 1" in capsys.readouterr().err
+
+
+def test_without_hypothesis_the_kit_says_what_to_install_and_minigan_never_loads_it():
+    code = ("import sys; sys.modules['hypothesis'] = None; import minigan; "
+            "assert 'minigan.testing' not in sys.modules\n"
+            "try:\n    import minigan.testing\nexcept ImportError as e:\n    print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert "minigan.testing needs hypothesis: pip install 'minigan[test]'" in out.stdout, \
+        out.stderr[-2000:]
