@@ -11,7 +11,7 @@ import heapq
 from minigan.backend import get_array_module
 from minigan.backend.mode import reference as _reference
 from minigan.core.function import Function, set_grad_enabled
-from minigan.core.tensor import Tensor, as_tensor, clock, lending, written_into
+from minigan.core.tensor import Tensor, as_tensor, clock, forget_finished, lending, written_into
 
 
 class _Copy(Function):
@@ -76,6 +76,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None)
                        pending, heap, wanted, found)
     finally:
         lending.paused = paused
+        if lending.watched:
+            forget_finished()
     return found
 
 

@@ -12,7 +12,7 @@ import weakref
 
 from minigan.backend.devices import DeviceMismatchError, device_of
 from minigan.backend.mode import reference as _reference
-from minigan.core.tensor import Tensor, clock, lending, unhold, watched_values
+from minigan.core.tensor import Tensor, clock, lending, watched_values
 
 
 class _Mode:
@@ -108,8 +108,6 @@ class Function:
             if True in needs:
                 self.needs = needs
                 self.inputs = inputs
-                for x in inputs:                # held until this node's backward has run
-                    x._held += 1                # (Tensor.data; inlined: hot)
                 # changes after this: see Tensor.data. An input whose array is out already
                 # is compared at the backward with its value now, whatever the clock says
                 # (half a tick on never equals the clock, and a version is newer than it
@@ -119,11 +117,14 @@ class Function:
                     self.lent = watched_values(inputs)
                     if self.lent is not None:
                         self.stamp += 0.5
+                me = weakref.ref(self)          # the inputs are held until the backward
+                for x in inputs:
+                    x._holder = me
                 self.generation = max(x.generation for x in inputs)
                 self.output = weakref.ref(out)
                 if self.save_output:
                     self.y = y
-                    out._held += 1
+                    out._holder = me
                 out.requires_grad = True
                 out.creator = self
                 out.generation = self.generation + 1
@@ -152,28 +153,8 @@ class Function:
 
     def release(self):
         """Free what the node holds once its backward has run (unless the graph is retained)."""
-        self._unhold()
         self.__dict__.clear()
         self.inputs = None
-
-    def _unhold(self):
-        watched = lending.watched
-        for x in self.inputs:
-            x._held -= 1
-            if watched and not x._held:     # the last node holding x: stop watching it
-                watched.pop(id(x), None)
-        if self.save_output:
-            out = self.output()
-            if out is not None:
-                unhold(out)
-
-    def __del__(self):
-        # a node freed without a backward (its graph dropped) lets go of its tensors too
-        if self.inputs is not None:
-            try:
-                self._unhold()
-            except Exception:       # interpreter shutdown: nothing left to watch
-                pass
 
     @property
     def name(self):

@@ -13,15 +13,15 @@ from minigan import backend
 class Tensor:
     """A node's value. ``x: Tensor`` with ``x.data`` an ndarray of any shape."""
 
-    __slots__ = ("_data", "_version", "_held", "grad", "requires_grad", "creator", "generation",
-                 "name", "__weakref__")
+    __slots__ = ("_data", "_version", "_holder", "grad", "requires_grad", "creator",
+                 "generation", "name", "__weakref__")
     __array_ufunc__ = None          # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__      # == is elementwise, identity is the hash
 
     def __init__(self, data, requires_grad=False, name=None):
         self._data = data
         self._version = 0
-        self._held = 0          # how many live graph nodes hold this tensor for a backward
+        self._holder = None     # a weak reference to the last graph node that took this tensor
         self.grad = None
         self.requires_grad = requires_grad
         self.creator = None
@@ -38,7 +38,7 @@ class Tensor:
         the backward then compares it with its value when it was taken, and raises naming the
         op and the tensor if it changed. An array taken before the forward is not watched;
         ``bump_version()`` declares such a change."""
-        if self._held and not lending.paused:
+        if self._holder is not None and not lending.paused and holding(self._holder):
             lend(self)
         return self._data
 
@@ -155,7 +155,8 @@ clock = _Clock()
 class _Lending:
     """Arrays handed out (``Tensor.data``, ``detach``, ``numpy``) while a graph holds their
     tensor: ``watched`` maps id(tensor) -> (tensor, a copy of its value then, the clock
-    then). ``paused`` while a backward runs (its own reads of ``.data`` change nothing)."""
+    then, the node holding it then). ``paused`` while a backward runs (its own reads of
+    ``.data`` change nothing)."""
 
     __slots__ = ("watched", "paused")
 
@@ -172,23 +173,35 @@ def lend(t):
     if id(t) in lending.watched:
         return
     clock.now += 1          # the nodes that hold t compare it at their backward
-    lending.watched[id(t)] = (t, t._data.copy(), clock.now)
+    lending.watched[id(t)] = (t, t._data.copy(), clock.now, t._holder)
 
 
-def unhold(t):
-    """A graph node that held ``t`` is gone: the last one stops watching its array."""
-    t._held -= 1
-    if not t._held and lending.watched:
-        lending.watched.pop(id(t), None)
+def holding(ref):
+    """Whether the node behind the weak reference ``ref`` still waits for its backward."""
+    node = ref()
+    return node is not None and node.inputs is not None
 
 
 def watched_values(tensors):
     """{position: copy of the value} of those ``tensors`` whose arrays are out (a node made
-    now compares them at its backward), or None."""
-    w = lending.watched
-    out = {i: t._data.copy() for i, t in enumerate(tensors)
-           if id(t) in w and w[id(t)][0] is t}
+    now compares them at its backward), or None. A watch whose graph is gone is dropped."""
+    w, out = lending.watched, {}
+    for i, t in enumerate(tensors):
+        entry = w.get(id(t))
+        if entry is not None and entry[0] is t:
+            if holding(entry[3]):
+                out[i] = t._data.copy()
+            else:
+                del w[id(t)]
     return out or None
+
+
+def forget_finished():
+    """Drop the watches whose graph has had its backward (or is gone): the node that held the
+    tensor when its array was handed out, the newest of those that saw the old value."""
+    w = lending.watched
+    for key in [k for k, entry in w.items() if not holding(entry[3])]:
+        del w[key]
 
 
 def written_into(t, value_then, stamp):
