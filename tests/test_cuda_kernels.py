@@ -224,21 +224,9 @@ def test_a_mixture_gan_through_the_gpu_kernels_gives_the_cpus_numbers(gpu_path):
                                   "bce_with_logits_constant_target"])
 def test_ops_through_the_gpu_kernels_pass_gradcheck(gpu_path, name):
     # float64, first and second order, through the kernels (the table's strategies)
-    from hypothesis import given, settings
-
-    import minigan as mg
+    from minigan.testing import check_op
     from tests.ops_table import OPS_BY_NAME
-    from tests.test_ops import _kw_on, _on
     op = OPS_BY_NAME[name]
-
-    @settings(max_examples=10)
-    @given(op.cases)
-    def check(case):
-        args, kw = case[0], _kw_on("strict", case[1])
-        fn = lambda *xs: op.fn(*xs, **kw)  # noqa: E731
-        assert mg.gradcheck(fn, _on("strict", args))
-        if op.smooth:
-            assert mg.gradgradcheck(fn, _on("strict", args))
-
-    check()
+    check_op(op.fn, op.cases, devices=("strict",), max_examples=10,
+             properties=("gradcheck", "gradgradcheck") if op.smooth else ("gradcheck",))
     assert gpu_path, "no GPU kernel ran"
