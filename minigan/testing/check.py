@@ -16,6 +16,8 @@ The properties, each in float64 (what ``properties=`` and the errors call them):
 Each listed device runs every property. The first property that fails raises ``CheckFailed``
 naming it, the device, the (shrunk) input and the numbers.
 """
+import sys
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
@@ -187,7 +189,11 @@ def _reference(fn, args, kw, device, reference, tol):
 
 
 def _torch_reference(fn, args, kw, device, torch_fn, tol):
-    import torch
+    # minigan never imports PyTorch: a PyTorch reference means the caller has loaded it
+    torch = sys.modules.get("torch")
+    if torch is None:
+        raise CheckFailed("torch_reference is a PyTorch function, but PyTorch is not "
+                          "imported: import torch first")
     y, grads = _grads(fn, args, kw, device)
     ts = [torch.tensor(a, requires_grad=True) if a.dtype.kind == "f"
           else torch.from_numpy(np.asarray(a)) for a in map(np.asarray, args)]
