@@ -128,18 +128,6 @@ def numeric_grad(stage, value, params, y, eps=1e-6):
     return g
 
 
-def text_graph(t, depth=0, seen=None):
-    """The graph below ``t`` as indented text (for when Graphviz is absent)."""
-    seen = set() if seen is None else seen
-    label = f"{t.name or 'tensor'} {t.shape}"
-    lines = ["  " * depth + (f"{label} <- {t.creator.name}" if t.creator else label)]
-    if t.creator is not None and id(t) not in seen:
-        seen.add(id(t))
-        for x in t.creator.inputs:
-            lines += text_graph(x, depth + 1, seen)
-    return lines
-
-
 @cli
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -185,7 +173,7 @@ def main(argv=None):
     if mg.viz.render(dot, png):
         print(f"graph: {dot_path} and {png}")
     else:
-        print("graph (install graphviz for a PNG):\n" + "\n".join(text_graph(loss)))
+        print("graph (install graphviz for a PNG):\n" + mg.viz.to_text(loss))
         print(f"graph: {dot_path}")
 
 

@@ -1,4 +1,6 @@
-"""The graph behind a tensor as Graphviz DOT text — to see what backward will walk."""
+"""The graph behind a tensor — to see what backward will walk: Graphviz DOT text, indented
+text, and ``draw``, which shows itself in Jupyter (an SVG where Graphviz is installed, the
+text otherwise)."""
 import shutil
 import subprocess
 
@@ -46,3 +48,51 @@ def render(dot_text, png_path):
         return False
     subprocess.run([exe, "-Tpng", "-o", str(png_path)], input=dot_text.encode(), check=True)
     return True
+
+
+def _text_label(t):
+    label = f"{t.name or 'tensor'} {tuple(t.shape)}"
+    return f"{label} <- {t.creator.name}" if t.creator is not None else label
+
+
+def to_text(tensor):
+    """The graph below ``tensor`` as indented text, one tensor a line with the Function that
+    made it; a tensor reached a second time is marked ``(above)`` and not expanded again."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"to_text needs a Tensor, got {type(tensor).__name__}")
+    lines, seen, stack = [], set(), [(tensor, 0)]
+    while stack:
+        t, depth = stack.pop()
+        made = t.creator is not None and t.creator.inputs is not None
+        if made and id(t) in seen:
+            lines.append("  " * depth + _text_label(t) + " (above)")
+            continue
+        seen.add(id(t))
+        lines.append("  " * depth + _text_label(t))
+        if made:
+            stack.extend((x, depth + 1) for x in reversed(t.creator.inputs))
+    return "\n".join(lines)
+
+
+class Graph:
+    """What ``draw`` returns: the graph behind a tensor, which Jupyter shows as an SVG drawn
+    by Graphviz's ``dot`` where it is installed, and as ``to_text`` otherwise."""
+
+    def __init__(self, tensor, title=None):
+        self.dot = to_dot(tensor, title)
+        self.text = to_text(tensor)
+
+    def _repr_svg_(self):
+        exe = shutil.which("dot")
+        if exe is None:
+            return None                     # Jupyter then shows the text
+        return subprocess.run([exe, "-Tsvg"], input=self.dot.encode(), check=True,
+                              capture_output=True).stdout.decode()
+
+    def __repr__(self):
+        return self.text
+
+
+def draw(tensor, title=None):
+    """The graph behind ``tensor``, to display: the last line of a Jupyter cell draws it."""
+    return Graph(tensor, title)
