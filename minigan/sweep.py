@@ -252,10 +252,10 @@ class Serial:
 
     name, capacity = "one process", 1
 
-    def run(self, tasks, done, fail):
+    def run(self, tasks, done, fail, task=None):
         for key, (config, seed) in tasks.items():
             try:
-                record = run_task(config, seed)
+                record = (task or run_task)(config, seed)
             except Exception as exc:              # a bug in one task: report it, go on
                 fail(key, exc)
                 continue
@@ -274,13 +274,14 @@ class Pool:
         self.workers, self.restarts, self.capacity = workers, restarts, workers
         self.name = f"a pool of {workers} processes"
 
-    def run(self, tasks, done, fail):
+    def run(self, tasks, done, fail, task=None):
         left, restarts = dict(tasks), 0
         while left:
             broken = False
             with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn")) as pool:
                 self.executor = pool                     # (for tests: its processes)
-                futures = {pool.submit(run_task, c, s): k for k, (c, s) in left.items()}
+                futures = {pool.submit(task or run_task, c, s): k
+                           for k, (c, s) in left.items()}
                 for future in as_completed(futures):     # keeps every result that came in
                     key = futures[future]
                     try:
@@ -327,9 +328,9 @@ class DaskCluster:
         self.capacity = len(self.client.scheduler_info()["workers"])
         self.name = f"Dask ({self.capacity} workers; dashboard {self.client.dashboard_link})"
 
-    def run(self, tasks, done, fail):
+    def run(self, tasks, done, fail, task=None):
         from distributed import as_completed as dask_completed
-        futures = {self.client.submit(run_task, c, s, key=f"task-{k}", pure=False,
+        futures = {self.client.submit(task or run_task, c, s, key=f"task-{k}", pure=False,
                                       retries=2): k for k, (c, s) in tasks.items()}
         for future, out in dask_completed(futures, with_results=True, raise_errors=False):
             if future.status == "error":
@@ -368,9 +369,11 @@ def plan(figures, seeds):
     return tasks, layout
 
 
-def run_sweep(figures, seeds, out, executor, progress=True):
+def run_sweep(figures, seeds, out, executor, progress=True, task=None):
     """Run every task of ``figures`` x ``seeds`` not already stored under OUT/tasks with
-    ``executor``; returns ({task key: result}, {task key: error of a task that failed})."""
+    ``executor``; returns ({task key: result}, {task key: error of a task that failed}).
+    task: ``task(config, seed) -> record`` (a module-level function, so that worker
+    processes can import it); default ``run_task``."""
     tasks, _ = plan(figures, seeds)
     folder = os.path.join(out, "tasks")
     os.makedirs(folder, exist_ok=True)
@@ -408,7 +411,7 @@ def run_sweep(figures, seeds, out, executor, progress=True):
     if todo:
         print(f"running {len(todo)} tasks on {executor.name}", flush=True)
     try:
-        executor.run(todo, done, fail)
+        executor.run(todo, done, fail, task)
     finally:
         bar.close()
     return results, failed

@@ -114,6 +114,12 @@ FLAG_EFFECTS = {
     "--d-hidden 5": lambda m, s, tr, z: [p.shape for p in tr.D.parameters()][::2]
     == [(5, 2), (1, 5)],
     "--mixture ring": lambda m, s, tr, z: m.n_components == 8 and s.mixture is m,
+    "--beta2 0.9": lambda m, s, tr, z: tr.opt_g.betas[1] == tr.opt_d.betas[1] == 0.9,
+    "--objective wgan": lambda m, s, tr, z: tr.objective == "wgan",
+    "--objective hinge": lambda m, s, tr, z: tr.objective == "hinge",
+    "--gp 10": lambda m, s, tr, z: tr.gp == 10.0,
+    "--r1 0.5": lambda m, s, tr, z: tr.r1 == 0.5,
+    "--mode-metrics": lambda m, s, tr, z: s.modes and "high_quality" in s.perfect(10),
     # the strict stand-in for CuPy (tests/strict_xp.py), registered by the tests
     "--device strict": lambda m, s, tr, z: tr.G.device == tr.D.device == tr.device == "strict",
 }
@@ -170,6 +176,11 @@ def test_the_progress_bar_shows_unless_no_progress(tmp_path, capsys):
     (["--lr-decay-start", "1.5"], "--lr-decay-start must be in [0, 1]"),
     (["--g-ema", "1"], "--g-ema must be in [0, 1)"),
     (["--device", "tpu"], "--device: unknown device 'tpu'"),
+    (["--beta2", "1"], "--beta2 must be in [0, 1)"),
+    (["--gp", "-1"], "--gp must be finite and >= 0"),
+    (["--r1", "nan"], "--r1 must be finite and >= 0"),
+    (["--objective", "wgan", "--loss", "minimax"], "--loss is the standard objective's"),
+    (["--objective", "ls"], "invalid choice: 'ls'"),
 ])
 def test_bad_flags_get_a_clear_error(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -52,7 +52,7 @@ def test_a_rerun_of_a_finished_sweep_runs_nothing(tmp_path):
     class Refuses:
         name = "nothing"
 
-        def run(self, tasks, done, fail):
+        def run(self, tasks, done, fail, task=None):
             assert tasks == {}, f"{len(tasks)} tasks would run again"
     again, _ = run_sweep([fig], [0, 1], tmp_path, Refuses(), progress=False)
     assert _numbers(again) == _numbers(first)
@@ -72,9 +72,9 @@ def test_a_damaged_task_file_is_found_and_its_task_run_again(tmp_path, damage, c
     seen = {}
 
     class Records(Serial):
-        def run(self, tasks, done, fail):
+        def run(self, tasks, done, fail, task=None):
             seen.update(tasks)
-            super().run(tasks, done, fail)
+            super().run(tasks, done, fail, task)
     again, _ = run_sweep([fig], [0], tmp_path, Records(), progress=False)
     assert list(seen) == [key]
     assert "1 damaged task files will be run again" in capsys.readouterr().out

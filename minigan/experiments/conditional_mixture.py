@@ -12,6 +12,7 @@ from minigan.data import PRESETS as MIXTURES
 from minigan.data import GaussianMixture
 from minigan.experiments.mixture import (
     EVAL_SAMPLES,
+    GAME_DEFAULTS,
     SETTINGS,
     check_recipe,
     optimizers_and_schedules,
@@ -40,7 +41,7 @@ PRESETS = {
 }
 
 CONDITIONAL_SETTINGS = {
-    **SETTINGS,
+    **{k: v for k, v in SETTINGS.items() if k not in GAME_DEFAULTS},
     "labels": (dict(choices=("weights", "uniform")),
                "how the fakes' labels are drawn: by the class weights, or uniformly"),
 }

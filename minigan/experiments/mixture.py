@@ -12,7 +12,7 @@ import numpy as np
 import minigan as mg
 from minigan.data import PRESETS as MIXTURES
 from minigan.experiments.runner import Experiment, Run, sizes
-from minigan.gan import GENERATOR_LOSSES, LATENTS, GANTrainer, latent_sampler
+from minigan.gan import GENERATOR_LOSSES, LATENTS, OBJECTIVES, GANTrainer, latent_sampler
 from minigan.metrics import MixtureMetrics
 from minigan.models import mlp_discriminator, mlp_generator
 from minigan.optim.lr_scheduler import HoldThenLinearDecay
@@ -23,11 +23,13 @@ PRESETS = {
     "robust": dict(steps=25000, batch_size=192, lr=5e-4, lr_decay_start=0.5, g_ema=0.9999,
                    optimizer="adam", beta1=0.5, momentum=0.0, d_steps=1, g_steps=1,
                    simultaneous=False, loss="non_saturating", latent="uniform",
-                   latent_dim=10, g_hidden=(64, 32), d_hidden=(64, 64)),
+                   latent_dim=10, g_hidden=(64, 32), d_hidden=(64, 64), objective="standard",
+                   gp=0.0, r1=0.0, beta2=0.999),
     "thesis": dict(steps=30000, batch_size=64, lr=2e-4, lr_decay_start=1.0, g_ema=0.0,
                    optimizer="adam", beta1=0.5, momentum=0.0, d_steps=1, g_steps=1,
                    simultaneous=False, loss="non_saturating", latent="uniform",
-                   latent_dim=10, g_hidden=(64, 32), d_hidden=(64, 32)),
+                   latent_dim=10, g_hidden=(64, 32), d_hidden=(64, 32), objective="standard",
+                   gp=0.0, r1=0.0, beta2=0.999),
 }
 
 SETTINGS = {   # name: (argparse keywords, help)
@@ -40,12 +42,17 @@ SETTINGS = {   # name: (argparse keywords, help)
               "this decay"),
     "optimizer": (dict(choices=("adam", "sgd")), "optimizer of both networks"),
     "beta1": (dict(type=float), "Adam's first beta"),
+    "beta2": (dict(type=float), "Adam's second beta"),
     "momentum": (dict(type=float), "SGD's momentum"),
     "d_steps": (dict(type=int), "discriminator steps per turn (k)"),
     "g_steps": (dict(type=int), "generator steps per turn"),
     "simultaneous": (dict(action=argparse.BooleanOptionalAction),
                      "update G and D together from one pair of minibatches"),
-    "loss": (dict(choices=GENERATOR_LOSSES), "the generator's loss"),
+    "loss": (dict(choices=GENERATOR_LOSSES), "the generator's loss (objective standard)"),
+    "objective": (dict(choices=OBJECTIVES), "the game: standard (D a classifier, the "
+                  "thesis), wgan (D a critic) or hinge"),
+    "gp": (dict(type=float), "weight of WGAN-GP's gradient penalty (0: none)"),
+    "r1": (dict(type=float), "gamma of the R1 penalty on real data (0: none)"),
     "latent": (dict(choices=sorted(LATENTS)), "latent distribution"),
     "latent_dim": (dict(type=int), "latent dimension m"),
     "g_hidden": (dict(type=sizes), "G's hidden layer sizes"),
@@ -53,13 +60,24 @@ SETTINGS = {   # name: (argparse keywords, help)
 }
 
 
+# the settings of the games beyond the thesis's (the conditional example leaves them out)
+GAME_DEFAULTS = dict(objective="standard", gp=0.0, r1=0.0, beta2=0.999)
+
+
 def check_recipe(c):
     """The first broken rule of the GAN recipe's settings, or None."""
+    c = {**GAME_DEFAULTS, **c}
     rules = [(c["steps"] >= 0, "--steps must be >= 0"),
              (c["batch_size"] >= 1, "--batch-size must be >= 1"),
              (math.isfinite(c["lr"]) and c["lr"] > 0, "--lr must be finite and > 0"),
              (0 <= c["lr_decay_start"] <= 1, "--lr-decay-start must be in [0, 1]"),
              (0 <= c["beta1"] < 1, "--beta1 must be in [0, 1)"),
+             (0 <= c["beta2"] < 1, "--beta2 must be in [0, 1)"),
+             (0 <= c["gp"] < math.inf, "--gp must be finite and >= 0"),
+             (0 <= c["r1"] < math.inf, "--r1 must be finite and >= 0"),
+             (c["objective"] == "standard" or c["loss"] == "non_saturating",
+              "--loss is the standard objective's; under --objective wgan or hinge G "
+              "minimises -E[D(G(z))]"),
              (0 <= c["momentum"] < math.inf, "--momentum must be finite and >= 0"),
              (c["d_steps"] >= 0 and c["g_steps"] >= 0, "--d-steps/--g-steps must be >= 0"),
              (c["d_steps"] + c["g_steps"] > 0, "a turn needs a D or a G step"),
@@ -71,10 +89,11 @@ def check_recipe(c):
 
 def optimizers_and_schedules(config, G, D):
     """Both networks' optimizers, and the schedules that hold then decay their rates."""
+    config = {**GAME_DEFAULTS, **config}
     def optimizer(m):
         if config["optimizer"] == "adam":
             return mg.optim.FlatAdam(m.parameters(), lr=config["lr"],   # small nets: one buffer
-                                     betas=(config["beta1"], 0.999))
+                                     betas=(config["beta1"], config["beta2"]))
         return mg.optim.SGD(m.parameters(), lr=config["lr"], momentum=config["momentum"])
 
     opt_g, opt_d = optimizer(G), optimizer(D)
@@ -85,10 +104,12 @@ def optimizers_and_schedules(config, G, D):
 
 
 def trainer_keywords(config, schedulers):
+    config = {**GAME_DEFAULTS, **config}
     return dict(batch_size=config["batch_size"], d_steps=config["d_steps"],
                 g_steps=config["g_steps"], loss=config["loss"],
                 simultaneous=config["simultaneous"], g_ema=config["g_ema"],
-                schedulers=schedulers)
+                schedulers=schedulers, objective=config["objective"], gp=config["gp"],
+                r1=config["r1"])
 
 
 class MixtureGAN(Experiment):
@@ -97,6 +118,8 @@ class MixtureGAN(Experiment):
     presets, default_preset, settings = PRESETS, "robust", SETTINGS
     run_settings = {
         "mixture": ("thesis", dict(choices=sorted(MIXTURES)), "target distribution"),
+        "mode_metrics": (False, dict(action="store_true"), "also score the modes covered and "
+                         "the high-quality fraction (the literature's toys: ring, grid)"),
         **Experiment.run_settings,
     }
     snapshot_turns = (0, 1000, 2500, 5000, 10000, 15000, 20000)
@@ -127,7 +150,7 @@ class MixtureGAN(Experiment):
                              np.random.default_rng(seed), **trainer_keywords(config, schedulers))
         z_eval = mg.tensor(latent(EVAL_SAMPLES, np.random.default_rng(seed + 10_000)),
                            device=dev)
-        scorer = MixtureMetrics(mixture)
+        scorer = MixtureMetrics(mixture, modes=config.get("mode_metrics", False))
 
         def evaluate():
             with mg.no_grad():

@@ -9,6 +9,7 @@ import numpy as np
 
 from minigan import functional as F
 from minigan.backend import get_array_module
+from minigan.core import Tensor, grad
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -55,3 +56,56 @@ def generator_loss(fake_logits, kind="non_saturating"):
     if kind == "minimax":
         return -F.binary_cross_entropy_with_logits(fake_logits, target * 0)
     raise ValueError(f"generator loss must be one of {GENERATOR_LOSSES}, got {kind!r}")
+
+
+# --- beyond the thesis: other objectives and gradient penalties --------------------------------
+
+OBJECTIVES = ("standard", "wgan", "hinge")
+
+
+def critic_losses(real_out, fake_out, objective):
+    """D's loss for the objectives that read D's output as a score, not a probability:
+    ``'wgan'`` (Arjovsky et al. 2017), E[D(G(z))] - E[D(x)], the Wasserstein-1 distance's
+    dual with D as the critic (made 1-Lipschitz by a gradient penalty); ``'hinge'`` (Lim & Ye
+    2017, Miyato et al. 2018), E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]."""
+    if objective == "wgan":
+        return fake_out.mean() - real_out.mean()
+    if objective == "hinge":
+        return F.relu(1 - real_out).mean() + F.relu(1 + fake_out).mean()
+    raise ValueError(f"critic_losses: objective must be 'wgan' or 'hinge', got {objective!r}")
+
+
+def critic_generator_loss(fake_out):
+    """G's loss under 'wgan' and 'hinge': -E[D(G(z))]."""
+    return -fake_out.mean()
+
+
+def _squared_input_gradients(D, x):
+    """|dD/dx_i|^2 for each row i of ``x`` (a tensor that requires grad), as a differentiable
+    (N,) tensor: the gradient is taken with create_graph=True, so the penalty built from it
+    has a gradient with respect to D's weights."""
+    g, = grad(D(x).sum(), x, create_graph=True)    # rows are independent: the sum's gradient
+    return (g * g).reshape(g.shape[0], -1).sum(1)  # is each row's own
+
+
+def gradient_penalty(D, real, fake, eps, weight=10.0):
+    """WGAN-GP (Gulrajani et al. 2017): weight * E[(|grad D(x_hat)| - 1)^2] at the points
+    x_hat = eps x + (1 - eps) G(z) between real and fake rows. real, fake: arrays or tensors of
+    one shape (N, ...), fake detached from G; eps: (N, 1, ...) uniform draws in [0, 1].
+    D: a callable x -> (N, 1) (for a conditional D, ``lambda x: D(x, y)``)."""
+    real, fake = _values(real), _values(fake)
+    eps = eps.astype(real.dtype, copy=False)
+    x_hat = Tensor(eps * real + (1 - eps) * fake, requires_grad=True)
+    norm = (_squared_input_gradients(D, x_hat) + 1e-12) ** 0.5
+    return weight * ((norm - 1) ** 2).mean()
+
+
+def r1_penalty(D, real, gamma):
+    """R1 (Mescheder et al. 2018): gamma / 2 * E[|grad D(x)|^2] on real data x."""
+    x = Tensor(_values(real), requires_grad=True)
+    return (gamma / 2) * _squared_input_gradients(D, x).mean()
+
+
+def _values(x):
+    """The array behind a tensor (no graph kept: a penalty starts from the data), or x."""
+    return x._data if isinstance(x, Tensor) else x

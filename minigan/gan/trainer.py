@@ -16,9 +16,14 @@ from minigan.backend import device, device_of, get_array_module, to_device, to_h
 from minigan.core import mark_changed, no_grad
 from minigan.gan.losses import (
     GENERATOR_LOSSES,
+    OBJECTIVES,
+    critic_generator_loss,
+    critic_losses,
     discriminator_loss,
     generator_loss,
+    gradient_penalty,
     joint_discriminator_loss,
+    r1_penalty,
 )
 from minigan.runs import check_finite_loss
 
@@ -47,18 +52,30 @@ class GANTrainer:
     over the classes). The loop is the same; labels are data and get no gradient.
     track_outputs: also keep D's mean output on the last real and fake batches in ``last``
     (``d_real``, ``d_fake``: D(x) and D(G(z)), for a progress bar).
+    objective: ``'standard'``, the thesis's game (D a classifier of real against fake, G's
+    loss ``loss``); ``'wgan'`` (D a critic: it minimises E[D(G(z))] - E[D(x)], G minimises
+    -E[D(G(z))]); ``'hinge'`` (D: E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], G as 'wgan').
+    gp: the weight of WGAN-GP's gradient penalty (Gulrajani et al. 2017: 10, with objective
+    'wgan', d_steps 5 and Adam(1e-4, betas (0, 0.9))), at random points between each real
+    row and a fake one; 0: none. r1: gamma of the R1 penalty on real data (Mescheder et al.
+    2018), gamma / 2 E[|grad D(x)|^2]; 0: none. Both are built with ``grad(...,
+    create_graph=True)``, so D's step differentiates through D's input gradients. The
+    penalty's random points are drawn from ``rng`` only when gp > 0: runs without it draw
+    the same numbers as before.
     """
 
     def __init__(self, G, D, opt_g, opt_d, sample_latent, sample_real, rng, batch_size=64,
                  d_steps=1, g_steps=1, loss="non_saturating", simultaneous=False,
                  joint_batch=None, g_ema=0.0, schedulers=(), n_classes=0, sample_labels=None,
-                 track_outputs=False):
+                 track_outputs=False, objective="standard", gp=0.0, r1=0.0):
         for name, v, least in (("batch_size", batch_size, 1), ("d_steps", d_steps, 0),
                                ("g_steps", g_steps, 0)):
             if int(v) != v or v < least:
                 raise ValueError(f"{name} must be an integer >= {least}, got {v}")
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"loss must be one of {GENERATOR_LOSSES}, got {loss!r}")
+        self._check_objective(objective, loss, gp, r1)
+        self.objective, self.gp, self.r1 = objective, float(gp), float(r1)
         batch_norm = D is not None and any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))
                                            for m in D.modules())
         if joint_batch and batch_norm:
@@ -118,18 +135,50 @@ class GANTrainer:
     def _discriminate(self, x, y):
         return self.D(x) if y is None else self.D(x, y)
 
+    @staticmethod
+    def _check_objective(objective, loss, gp, r1):
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+        if objective != "standard" and loss != "non_saturating":
+            raise ValueError(f"loss={loss!r} is the standard objective's generator loss; "
+                             f"under {objective!r} G minimises -E[D(G(z))]")
+        for name, v in (("gp", gp), ("r1", r1)):
+            if not 0 <= v < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+
     def _d_loss(self, fake, y_fake):
         real, y_real = self._real()
-        if self.joint_batch:
+        if self.objective == "standard" and self.joint_batch:
             y = None if y_real is None else get_array_module(y_real).concatenate(
                 [y_real, y_fake])
             logits = self._discriminate(F.cat([real, fake], 0), y)
             self._track(logits._data[:len(real)], logits._data[len(real):])
-            return joint_discriminator_loss(logits, len(real))
-        real_logits, fake_logits = (self._discriminate(real, y_real),
-                                    self._discriminate(fake, y_fake))
-        self._track(real_logits._data, fake_logits._data)
-        return discriminator_loss(real_logits, fake_logits)
+            loss = joint_discriminator_loss(logits, len(real))
+        else:
+            real_out, fake_out = self._d_outputs(real, y_real, fake, y_fake)
+            self._track(real_out._data, fake_out._data)
+            loss = (discriminator_loss(real_out, fake_out) if self.objective == "standard"
+                    else critic_losses(real_out, fake_out, self.objective))
+        return self._penalised(loss, real, y_real, fake)
+
+    def _d_outputs(self, real, y_real, fake, y_fake):
+        """D's outputs on the real and the fake batch (one pass of both if joint_batch)."""
+        if not self.joint_batch:
+            return self._discriminate(real, y_real), self._discriminate(fake, y_fake)
+        y = None if y_real is None else get_array_module(y_real).concatenate([y_real, y_fake])
+        out = self._discriminate(F.cat([real, fake], 0), y)
+        return out[:len(real)], out[len(real):]
+
+    def _penalised(self, loss, real, y_real, fake):
+        """D's loss plus the gradient penalties that are on."""
+        critic = lambda x: self._discriminate(x, y_real)   # noqa: E731
+        if self.gp:
+            shape = (len(real),) + (1,) * (real.ndim - 1)
+            eps = self._on(self.rng.uniform(size=shape))
+            loss = loss + gradient_penalty(critic, real, fake, eps, self.gp)
+        if self.r1:
+            loss = loss + r1_penalty(critic, real, self.r1)
+        return loss
 
     def _track(self, real_logits, fake_logits):
         """With ``track_outputs``: D's mean output on the real and the fake batch."""
@@ -143,7 +192,9 @@ class GANTrainer:
         for p in params:                        # D's weight gradients are not needed here
             p.requires_grad = False
         try:
-            return generator_loss(self._discriminate(fake, y_fake), self.loss)
+            out = self._discriminate(fake, y_fake)
+            return (generator_loss(out, self.loss) if self.objective == "standard"
+                    else critic_generator_loss(out))
         finally:
             for p in params:
                 p.requires_grad = True
