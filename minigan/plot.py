@@ -373,3 +373,68 @@ def confusion(counts, classes, path, title="confusion matrix"):
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
+
+
+def toy_samples(samples, mixtures, scores, path):
+    """The toy benchmarks at a glance: a panel per (method, data), rows the methods, columns
+    the data; each the samples of one seed over the true density's means (3-sigma circles
+    for the round mixtures, contours for the thesis's), titled with that run's modes and
+    high-quality share. samples / scores: {(method, data): (n, 2) / {"modes", ...}};
+    mixtures: {data: GaussianMixture}."""
+    methods = list(dict.fromkeys(m for m, _ in samples))
+    data = list(dict.fromkeys(d for _, d in samples))
+    fig, axes = plt.subplots(len(methods), len(data), figsize=(3.4 * len(data),
+                                                                 3.4 * len(methods)),
+                             squeeze=False)
+    for i, m in enumerate(methods):
+        for j, d in enumerate(data):
+            ax, mix = axes[i, j], mixtures[d]
+            s = np.asarray(samples[(m, d)], dtype=float)
+            s = s[np.isfinite(s).all(1)]
+            ax.scatter(s[:, 0], s[:, 1], s=1.5, alpha=0.35, c="tab:blue", linewidths=0)
+            _mode_marks(ax, mix)
+            spread = np.sqrt(mix.covariances[:, [0, 1], [0, 1]].max())
+            half = 1.15 * (np.abs(mix.means).max() + 3 * spread)
+            _square(ax, (-half, half))
+            sc = scores[(m, d)]
+            ax.set_title(f"{m} on {d}: {sc['modes']} of {mix.n_components} modes, "
+                         f"HQ {100 * sc['high_quality']:.0f}%", fontsize=9)
+            ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+
+
+def _mode_marks(ax, mixture):
+    """Each component's 3-sigma region: a circle where it is round, contours otherwise."""
+    covs = mixture.covariances
+    if np.allclose(covs, covs[:, :1, :1] * np.eye(2)):
+        for mean, cov in zip(mixture.means, covs):
+            ax.add_patch(plt.Circle(mean, 3 * np.sqrt(cov[0, 0]), fill=False, ec="tab:red",
+                                    lw=0.8))
+    else:
+        _contours(ax, mixture, colors="tab:red", linewidths=0.8)
+
+
+def mapping_arrows(x, mapped, truth, x_mixture, y_mixture, path, title="", arrows=250):
+    """A learned map at a glance: an arrow from each of the first ``arrows`` points x of
+    domain X to where the map sends it, a dot where the true map sends it, over both
+    domains' density contours (X blue, Y red)."""
+    n = min(arrows, len(x))
+    fig, ax = plt.subplots(figsize=(7, 7))
+    for mixture, colour in ((x_mixture, "tab:blue"), (y_mixture, "tab:red")):
+        _contours(ax, mixture, colors=colour, linewidths=0.9)
+    ax.quiver(x[:n, 0], x[:n, 1], mapped[:n, 0] - x[:n, 0], mapped[:n, 1] - x[:n, 1],
+              angles="xy", scale_units="xy", scale=1, width=0.002, color="0.35", alpha=0.7)
+    ax.scatter(*truth[:n].T, s=6, c="tab:green", zorder=3)
+    _square(ax, VIEW)
+    ax.set_title(title, fontsize=10)
+    ax.legend(handles=[
+        Line2D([], [], c="tab:blue", label="density of X (contours)"),
+        Line2D([], [], c="tab:red", label="density of Y = A x + b"),
+        Line2D([], [], c="0.35", label="x -> T(x), learned"),
+        Line2D([], [], ls="", marker="o", ms=4, c="tab:green", label="A x + b, the truth")],
+        loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)

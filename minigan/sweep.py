@@ -45,8 +45,9 @@ class Figure:
         self.families, self.finding, self.verdict = families, finding, verdict
 
     def settings(self):
-        """[(panel, label, config)] in order."""
-        return [(panel, label, dict(BASE, steps=self.steps, **changes))
+        """[(panel, label, config)] in order (steps None: each setting gives its own)."""
+        base = dict(BASE) if self.steps is None else dict(BASE, steps=self.steps)
+        return [(panel, label, dict(base, **changes))
                 for panel, family in self.families.items()
                 for label, changes in family.items()]
 
@@ -182,18 +183,22 @@ def _jsonable(config):
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
 
 
-def run_task(config, seed):
-    """Train the main job's GAN with ``config`` from ``seed``; its curves and final metrics.
-    A non-finite loss ends the task early with status 'diverged' (its curves so far kept)."""
+def run_task(config, seed, keep_samples=0):
+    """Train the main job's GAN with ``config`` from ``seed``; its curves and final metrics
+    (every metric of the last evaluation: with ``mode_metrics`` in the config, the modes
+    and the high-quality fraction too), and its first ``keep_samples`` final samples (4
+    decimals). A non-finite loss ends the task early with status 'diverged' (its curves so
+    far kept)."""
     start = time.time()
     run = MixtureGAN(__file__).build(config, seed)
-    trainer, turns, curves = run.trainer, [], {k: [] for k in CURVES}
+    trainer, turns, curves, last = run.trainer, [], {k: [] for k in CURVES}, {}
 
     def record():
-        _, m = run.evaluate()
+        samples, m = run.evaluate()
         turns.append(trainer.turns)
         for k in CURVES:
             curves[k].append(m[k])
+        last.update(metrics=m, samples=samples)
 
     status = "complete"
     with single_threaded():
@@ -208,10 +213,13 @@ def run_task(config, seed):
                 record()
         if turns[-1] != trainer.turns:
             record()
-    return {"task": {"config": _jsonable(config), "seed": seed}, "status": status,
-            "turns": turns, "curves": curves, "final": {k: v[-1] for k, v in curves.items()},
-            "timing": {"start": start, "end": time.time(),
-                       "worker": f"{socket.gethostname()}:{os.getpid()}"}}
+    out = {"task": {"config": _jsonable(config), "seed": seed}, "status": status,
+           "turns": turns, "curves": curves, "final": dict(last["metrics"]),
+           "timing": {"start": start, "end": time.time(),
+                      "worker": f"{socket.gethostname()}:{os.getpid()}"}}
+    if keep_samples:
+        out["samples"] = np.round(last["samples"][:keep_samples], 4).tolist()
+    return out
 
 
 def _checksum(record):

@@ -57,3 +57,64 @@ def test_the_thesis_mixtures_overlapping_modes_are_counted_by_their_own_distance
     m = thesis_mixture()
     s = mode_scores(np.zeros((100, 2)), m)       # the heavy mode's centre is within 3 sigma
     assert s["high_quality"] == 1.0 and 1 <= s["modes"] <= 4   # of its broad neighbours
+
+
+# --- the toy benchmarks --------------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from minigan.experiments import toys  # noqa: E402
+from tests.examples import load_example  # noqa: E402
+
+bench = load_example("toy_benchmarks")
+
+
+def test_toy_benchmarks_end_to_end_and_each_flag_counts(tmp_path, capsys):
+    out = tmp_path / "b"
+    summary = bench.main(["--methods", "gan,r1", "--data", "ring", "--seeds", "2",
+                          "--steps", "30", "--workers", "1", "--out", str(out),
+                          "--no-progress"])
+    assert set(summary) == {"ring"} and set(summary["ring"]) == {"gan", "r1"}
+    assert summary["ring"]["gan"]["seeds"] == 2
+    assert summary["ring"]["gan"]["all_hist"] != summary["ring"]["r1"]["all_hist"]
+    stored = json.loads((out / "summary.json").read_text())
+    assert stored["steps"] == 30 and stored["seeds"] == [0, 1]
+    tasks = [json.loads(p.read_text()) for p in (out / "tasks").glob("*.json")]
+    assert len(tasks) == 4 and all(t["turns"][-1] == 30 for t in tasks)
+    assert all(len(t["samples"]) == toys.KEEP_SAMPLES and "modes" in t["final"]
+               for t in tasks)
+    assert {t["task"]["config"]["r1"] for t in tasks} == {0.0, toys.METHODS["r1"]["r1"]}
+    for name in ("toys.md", "samples.png"):
+        assert (out / name).stat().st_size > 0
+    assert "| ring | gan |" in (out / "toys.md").read_text()
+    assert "task" not in capsys.readouterr().err          # --no-progress: no bar
+
+
+def test_toy_benchmarks_quick_takes_200_turns_and_2_seeds():
+    args = bench.parse_args(["--quick"])
+    assert (args.steps, args.seeds) == (200, 2)
+    args = bench.parse_args([])
+    assert (args.steps, args.seeds, args.methods, args.data) == \
+        (None, 5, list(toys.METHODS), list(toys.DATA))
+    assert bench.parse_args(["--workers", "3"]).workers == 3
+
+
+def test_each_methods_settings_reach_its_tasks():
+    fig = toys.figure(["wgan-gp"], ["grid"])
+    (_, _, config), = fig.settings()
+    assert (config["objective"], config["gp"], config["d_steps"], config["beta2"],
+            config["mixture"], config["mode_metrics"]) == ("wgan", 10.0, 5, 0.9, "grid", True)
+    (_, _, short), = toys.figure(["gan"], ["thesis"], steps=50).settings()
+    assert short["steps"] == 50 and short["eval_every"] == 10
+
+
+@pytest.mark.parametrize("flags,message", [(["--methods", "vae"], "method"),
+                                           (["--data", "moons"], "data set"),
+                                           (["--seeds", "0"], "--seeds must be >= 1"),
+                                           (["--steps", "0"], "--steps must be >= 1"),
+                                           (["--workers", "0"], "--workers must be >= 1")])
+def test_toy_benchmarks_bad_flags_get_one_line(flags, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        bench.main(flags)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and "Traceback" not in err
