@@ -22,7 +22,7 @@ import sys
 import time
 
 from minigan import plot
-from minigan.runs import check_output_flag, cli, comma_list
+from minigan.runs import check_counts, check_output_flag, cli, comma_list
 from minigan.serialization import atomic_file, save_json
 from minigan.sweep import (
     FIGURES,
@@ -64,12 +64,7 @@ def parse_args(argv=None):
     ap = make_parser()
     args = ap.parse_args(argv)
     args.seeds = (2 if args.quick else 5) if args.seeds is None else args.seeds
-    if args.seeds < 1:
-        ap.error(f"--seeds must be >= 1, got {args.seeds}")
-    for flag in ("workers", "dask_local"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            ap.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    check_counts(ap, args, ("seeds", "workers", "dask_local"))
     if args.scheduler is not None and "://" not in args.scheduler:
         ap.error(f"--scheduler must be an address like tcp://HOST:8786, got {args.scheduler!r}")
     check_output_flag(ap, args.out)

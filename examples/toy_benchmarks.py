@@ -24,7 +24,7 @@ import time
 from minigan import plot
 from minigan.data import PRESETS as MIXTURES
 from minigan.experiments import toys
-from minigan.runs import check_output_flag, cli, comma_list
+from minigan.runs import check_counts, check_output_flag, cli, comma_list
 from minigan.serialization import atomic_file, save_json
 from minigan.sweep import Pool, Serial, plan, run_sweep
 
@@ -53,10 +53,7 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     args.seeds = (2 if args.quick else 5) if args.seeds is None else args.seeds
     args.steps = 200 if args.quick and args.steps is None else args.steps
-    for flag in ("seeds", "steps", "workers"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            ap.error(f"--{flag} must be >= 1, got {value}")
+    check_counts(ap, args, ("seeds", "steps", "workers"))
     check_output_flag(ap, args.out)
     return args
 

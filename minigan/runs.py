@@ -157,6 +157,15 @@ def check_output_flag(ap, out):
         ap.error(str(exc))
 
 
+def check_counts(ap, args, names):
+    """Each of the integer flags ``names`` (attributes of ``args``) that is set must be >= 1;
+    the first that is not is reported as argparse reports a bad flag."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            ap.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+
+
 def prepare_output(out):
     """Check ``out`` before any work (``check_output_folder``). Returns the folder a new run
     should write into (see ``staging_folder``); UserError if unusable."""

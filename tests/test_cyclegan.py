@@ -146,6 +146,8 @@ FLAG_EFFECTS = {
     [(5, 2), (4, 5), (2, 4)],
     "--d-hidden 6": lambda t: [p.shape for p in t.D_Y.parameters()][::2] == [(6, 2), (1, 6)],
     "--steps 123": lambda t: t.schedulers[0].total == 123,
+    "--maps affine": lambda t: [p.shape for p in t.T.parameters()] == [(2, 2), (2,)]
+    and [p.shape for p in t.R.parameters()] == [(2, 2), (2,)],
 }
 
 
@@ -160,6 +162,7 @@ def test_each_setting_flag_reaches_the_run(flags):
     (["--lam-cyc", "0", "--lam-adv", "0"], "both 0"),
     (["--lr", "0"], "--lr must be finite and > 0"),
     (["--hidden", "a"], "hidden sizes"),
+    (["--maps", "spline"], "invalid choice: 'spline'"),
 ])
 def test_bad_flags_get_a_clear_error(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -48,7 +48,8 @@ def spread(mixture):
 
 PRESETS = {
     "default": dict(steps=10000, batch_size=256, lr=2e-4, lr_decay_start=0.5, beta1=0.5,
-                    lam_cyc=10.0, lam_adv=1.0, hidden=(64, 64), d_hidden=(64, 64)),
+                    lam_cyc=10.0, lam_adv=1.0, maps="mlp", hidden=(64, 64),
+                    d_hidden=(64, 64)),
 }
 SETTINGS = {
     "steps": (dict(type=int), "turns (a D step, then a step of T and R)"),
@@ -60,7 +61,9 @@ SETTINGS = {
     "lam_cyc": (dict(type=float), "weight of the cycle losses"),
     "lam_adv": (dict(type=float), "weight of T's and R's adversarial losses (0: the cycle "
                 "alone)"),
-    "hidden": (dict(type=sizes), "T's and R's hidden layer sizes"),
+    "maps": (dict(choices=("mlp", "affine")), "T and R: MLPs (--hidden), or affine maps (one "
+             "linear layer each: the class the true map is in)"),
+    "hidden": (dict(type=sizes), "T's and R's hidden layer sizes (--maps mlp)"),
     "d_hidden": (dict(type=sizes), "D_X's and D_Y's hidden layer sizes"),
 }
 
@@ -132,7 +135,8 @@ class CycleToy(Experiment):
         x_mixture, (A, b) = thesis_mixture(), true_map()
         scorer = Scorer(x_mixture, A, b, seed)
         mg.manual_seed(seed)
-        T, R = (mg.nn.fuse(mlp(2, config["hidden"], 2)) for _ in range(2))
+        hidden = config["hidden"] if config["maps"] == "mlp" else ()
+        T, R = (mg.nn.fuse(mlp(2, hidden, 2)) for _ in range(2))
         D_X, D_Y = (mg.nn.fuse(mlp_discriminator(2, config["d_hidden"])) for _ in range(2))
         adam = lambda ps: mg.optim.FlatAdam(ps, lr=config["lr"],  # noqa: E731
                                             betas=(config["beta1"], 0.999))
