@@ -136,18 +136,26 @@ def _built(*flags):
 
 FLAG_EFFECTS = {
     "--batch-size 7": lambda t: t.batch_size == 7,
-    "--lr 0.003": lambda t: t.opt_g.lr == t.opt_d.lr == 0.003,
-    "--lr-decay-start 0.25": lambda t: t.schedulers[0].hold == 2500,
+    "--lr 0.003": lambda t: t.opt_g.lr == 0.003 and t.opt_d.lr == 2e-4,
+    "--d-lr 0.004": lambda t: t.opt_d.lr == 0.004 and t.opt_g.lr == 5e-3,
+    "--init identity": lambda t: all(
+        np.array_equal(n[0].weight.data, np.eye(2)) and not n[0].bias.data.any()
+        for n in (t.T, t.R)),
+    "--init random": lambda t: not np.array_equal(t.T[0].weight.data, np.eye(2)),
+    "--preset mlp": lambda t: (t.opt_g.lr, t.opt_d.lr, t.schedulers[0].total) ==
+    (2e-4, 2e-4, 10000) and len(list(t.T.parameters())) == 6,
+    "--maps mlp --init random": lambda t: len(list(t.T.parameters())) == 6,
+    "--lr-decay-start 0.25": lambda t: t.schedulers[0].hold == 7500,
     "--lr-decay-start 1": lambda t: t.schedulers == [],
     "--beta1 0.9": lambda t: t.opt_g.betas[0] == t.opt_d.betas[0] == 0.9,
     "--lam-cyc 3": lambda t: t.lam_cyc == 3.0,
     "--lam-adv 0": lambda t: t.lam_adv == 0.0,
-    "--hidden 5,4": lambda t: [p.shape for p in t.T.parameters()][::2] ==
+    "--preset mlp --hidden 5,4": lambda t: [p.shape for p in t.T.parameters()][::2] ==
     [(5, 2), (4, 5), (2, 4)],
     "--d-hidden 6": lambda t: [p.shape for p in t.D_Y.parameters()][::2] == [(6, 2), (1, 6)],
     "--steps 123": lambda t: t.schedulers[0].total == 123,
-    "--maps affine": lambda t: [p.shape for p in t.T.parameters()] == [(2, 2), (2,)]
-    and [p.shape for p in t.R.parameters()] == [(2, 2), (2,)],
+    "--preset mlp --maps affine": lambda t: [p.shape for p in t.T.parameters()] ==
+    [(2, 2), (2,)] and [p.shape for p in t.R.parameters()] == [(2, 2), (2,)],
 }
 
 
@@ -163,6 +171,8 @@ def test_each_setting_flag_reaches_the_run(flags):
     (["--lr", "0"], "--lr must be finite and > 0"),
     (["--hidden", "a"], "hidden sizes"),
     (["--maps", "spline"], "invalid choice: 'spline'"),
+    (["--maps", "mlp", "--init", "identity"], "--init identity needs --maps affine"),
+    (["--d-lr", "-1"], "--d-lr must be finite and > 0"),
 ])
 def test_bad_flags_get_a_clear_error(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:
