@@ -41,13 +41,19 @@ def to_dot(tensor, title=None):
     return "\n".join(dict.fromkeys(lines)) + "\n"
 
 
-def render(dot_text, png_path):
-    """Render DOT text to PNG with the ``dot`` program; returns False if it is not installed."""
+def _dot(dot_text, *args):
+    """Run Graphviz's ``dot`` on DOT text with ``args``; its output (bytes), or None where
+    it is not installed."""
     exe = shutil.which("dot")
     if exe is None:
-        return False
-    subprocess.run([exe, "-Tpng", "-o", str(png_path)], input=dot_text.encode(), check=True)
-    return True
+        return None
+    return subprocess.run([exe, *args], input=dot_text.encode(), check=True,
+                          capture_output=True).stdout
+
+
+def render(dot_text, png_path):
+    """Render DOT text to PNG with the ``dot`` program; returns False if it is not installed."""
+    return _dot(dot_text, "-Tpng", "-o", str(png_path)) is not None
 
 
 def _text_label(t):
@@ -83,11 +89,8 @@ class Graph:
         self.text = to_text(tensor)
 
     def _repr_svg_(self):
-        exe = shutil.which("dot")
-        if exe is None:
-            return None                     # Jupyter then shows the text
-        return subprocess.run([exe, "-Tsvg"], input=self.dot.encode(), check=True,
-                              capture_output=True).stdout.decode()
+        svg = _dot(self.dot, "-Tsvg")
+        return None if svg is None else svg.decode()    # None: Jupyter shows the text
 
     def __repr__(self):
         return self.text

@@ -3,6 +3,8 @@ twin, gradcheck and gradgradcheck in float64, and the trainer's options each cha
 they should."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigan as mg
 from minigan import functional as F
@@ -43,6 +45,21 @@ def test_penalties_pass_gradcheck_and_gradgradcheck_in_their_weights(which, rng)
     real, fake, eps = _data(rng)
     f = _gp(real, fake, eps) if which == "gp" else _r1(real)
     weights = _weights(rng)
+    assert mg.gradcheck(f, weights)
+    assert mg.gradgradcheck(f, weights)
+
+
+@settings(deadline=None)
+@given(n=st.integers(1, 5), dim=st.integers(1, 3), hidden=st.integers(1, 4),
+       seed=st.integers(0, 2 ** 16), which=st.sampled_from(["gp", "r1"]))
+def test_penalties_pass_gradcheck_on_drawn_shapes(n, dim, hidden, seed, which):
+    """The same checks on shapes hypothesis draws: batch 1 included, any input width."""
+    r = np.random.default_rng(seed)
+    real, fake = r.standard_normal((n, dim)) + 1.0, r.standard_normal((n, dim))
+    eps = r.uniform(0.1, 0.9, size=(n, 1))
+    weights = [r.standard_normal((dim, hidden)) * 0.8, r.standard_normal(hidden) * 0.3,
+               r.standard_normal((hidden, 1)) * 0.8, r.standard_normal(1) * 0.3]
+    f = _gp(real, fake, eps) if which == "gp" else _r1(real)
     assert mg.gradcheck(f, weights)
     assert mg.gradgradcheck(f, weights)
 

@@ -82,9 +82,10 @@ class ConditionalMixtureGAN(Experiment):
                        "coverage": min}
 
     def check(self, config):
-        return check_recipe(config)
+        return check_recipe({**GAME_DEFAULTS, **config})
 
     def build(self, config, seed):
+        config = {**GAME_DEFAULTS, **config}        # the thesis's game: no flags for others
         mixture = MIXTURES[config["mixture"]]()
         K = mixture.n_components
         mg.manual_seed(seed)

@@ -66,7 +66,6 @@ GAME_DEFAULTS = dict(objective="standard", gp=0.0, r1=0.0, beta2=0.999)
 
 def check_recipe(c):
     """The first broken rule of the GAN recipe's settings, or None."""
-    c = {**GAME_DEFAULTS, **c}
     rules = [(c["steps"] >= 0, "--steps must be >= 0"),
              (c["batch_size"] >= 1, "--batch-size must be >= 1"),
              (math.isfinite(c["lr"]) and c["lr"] > 0, "--lr must be finite and > 0"),
@@ -89,7 +88,6 @@ def check_recipe(c):
 
 def optimizers_and_schedules(config, G, D):
     """Both networks' optimizers, and the schedules that hold then decay their rates."""
-    config = {**GAME_DEFAULTS, **config}
     def optimizer(m):
         if config["optimizer"] == "adam":
             return mg.optim.FlatAdam(m.parameters(), lr=config["lr"],   # small nets: one buffer
@@ -104,7 +102,6 @@ def optimizers_and_schedules(config, G, D):
 
 
 def trainer_keywords(config, schedulers):
-    config = {**GAME_DEFAULTS, **config}
     return dict(batch_size=config["batch_size"], d_steps=config["d_steps"],
                 g_steps=config["g_steps"], loss=config["loss"],
                 simultaneous=config["simultaneous"], g_ema=config["g_ema"],

@@ -149,9 +149,7 @@ class GANTrainer:
     def _d_loss(self, fake, y_fake):
         real, y_real = self._real()
         if self.objective == "standard" and self.joint_batch:
-            y = None if y_real is None else get_array_module(y_real).concatenate(
-                [y_real, y_fake])
-            logits = self._discriminate(F.cat([real, fake], 0), y)
+            logits = self._joint_outputs(real, y_real, fake, y_fake)
             self._track(logits._data[:len(real)], logits._data[len(real):])
             loss = joint_discriminator_loss(logits, len(real))
         else:
@@ -165,9 +163,13 @@ class GANTrainer:
         """D's outputs on the real and the fake batch (one pass of both if joint_batch)."""
         if not self.joint_batch:
             return self._discriminate(real, y_real), self._discriminate(fake, y_fake)
-        y = None if y_real is None else get_array_module(y_real).concatenate([y_real, y_fake])
-        out = self._discriminate(F.cat([real, fake], 0), y)
+        out = self._joint_outputs(real, y_real, fake, y_fake)
         return out[:len(real)], out[len(real):]
+
+    def _joint_outputs(self, real, y_real, fake, y_fake):
+        """D's outputs on real and fake rows as one batch, real rows first."""
+        y = None if y_real is None else get_array_module(y_real).concatenate([y_real, y_fake])
+        return self._discriminate(F.cat([real, fake], 0), y)
 
     def _penalised(self, loss, real, y_real, fake):
         """D's loss plus the gradient penalties that are on."""

@@ -53,10 +53,12 @@ class MixtureMetrics:
         self.edges = np.linspace(box[0], box[1], bins + 1)
         self.mass = mixture.bin_mass(self.edges, self.edges)
         ref, _ = mixture.sample(reference_samples, np.random.default_rng(seed))
-        self.reference_fractions = self._fractions(ref)
-        self.reference_coverage = self._coverage(ref)
-        self.reference_log_density = float(mixture.log_prob(ref).mean())
-        self.reference_high_quality = mode_scores(ref, mixture)["high_quality"]
+        d2 = mixture.mahalanobis_sq(ref)            # once, for every reference value
+        self.reference_fractions = self._fractions(ref, d2)
+        self.reference_coverage = self._coverage(ref, d2)
+        self.reference_log_density = float(mixture.log_prob(ref, d2).mean())
+        if self.modes:
+            self.reference_high_quality = mode_scores(ref, mixture, d2)["high_quality"]
 
     def histogram(self, samples):
         h, _, _ = np.histogram2d(samples[:, 0], samples[:, 1], bins=[self.edges, self.edges])
