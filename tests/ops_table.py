@@ -266,8 +266,30 @@ def conv_geometry(transposed=False):
 
 
 @st.composite
-def _conv(draw, transposed=False):
-    g = draw(conv_geometry(transposed))
+def winograd_geometry(draw, transposed=False):
+    """A geometry Winograd computes: stride 1 with a square 2x2, 3x3 or 5x5 kernel, or
+    stride 2 with a square 4x4 or 6x6 one (through backend/subpixel.py); dilation 1, any
+    padding below the kernel's size; batch 1-3, 1-3 channels."""
+    n, cin, cout = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    s = draw(st.sampled_from([1, 2]))
+    k = draw(st.sampled_from([2, 3, 5] if s == 1 else [4, 6]))
+    p = (draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1)))
+    op = (draw(st.integers(0, s - 1)), draw(st.integers(0, s - 1))) if transposed else None
+    if transposed:      # an output of at least 1: (size - 1) s - 2 p + k + op >= 1
+        lowest = [max(1, -(-(1 + 2 * pi - k - oi) // s) + 1) for pi, oi in zip(p, op)]
+    else:               # (size + 2 p - k) // s + 1 >= 1
+        lowest = [max(1, k - 2 * pi) for pi in p]
+    size = tuple(lo + draw(st.integers(0, 4)) for lo in lowest)
+    wshape = (cin, cout, k, k) if transposed else (cout, cin, k, k)
+    return dict(x=(n, cin) + size, w=wshape, bias=(wshape[1 if transposed else 0],),
+                stride=(s, s), padding=p, dilation=(1, 1), output_padding=op)
+
+
+@st.composite
+def _conv(draw, transposed=False, winograd=False):
+    """Inputs of a convolution; ``winograd``: half of them in geometries it computes."""
+    g = draw(winograd_geometry(transposed) if winograd and draw(st.booleans()) else
+             conv_geometry(transposed))
     kw = dict(stride=g["stride"], padding=g["padding"], dilation=g["dilation"])
     if transposed:
         kw["output_padding"] = g["output_padding"]
@@ -275,7 +297,7 @@ def _conv(draw, transposed=False):
     return args, kw
 
 
-CONV_STRATEGIES = ("auto", "rows", "im2col", "channels_last")
+CONV_STRATEGIES = ("auto", "rows", "im2col", "channels_last", "winograd")
 
 
 def _strategy(op, name):
@@ -428,9 +450,10 @@ OPS = [
     Op("nll_loss", F.nll_loss, _classes(),
        lambda a, t, reduction: _tF().nll_loss(a, t, reduction=reduction)),
     # each way of computing a convolution, picked explicitly (its backward passes too)
-    *[Op(f"conv2d_{s}", _strategy(F.conv2d, s), _conv(),
+    *[Op(f"conv2d_{s}", _strategy(F.conv2d, s), _conv(winograd=s == "winograd"),
          lambda x, w, b, **kw: _tF().conv2d(x, w, b, **kw)) for s in CONV_STRATEGIES],
-    *[Op(f"conv_transpose2d_{s}", _strategy(F.conv_transpose2d, s), _conv(transposed=True),
+    *[Op(f"conv_transpose2d_{s}", _strategy(F.conv_transpose2d, s),
+         _conv(transposed=True, winograd=s == "winograd"),
          lambda x, w, b, **kw: _tF().conv_transpose2d(x, w, b, **kw))
       for s in CONV_STRATEGIES],
     Op("max_pool2d", F.max_pool2d, _pool(), lambda x, **kw: _tF().max_pool2d(x, **kw)),

@@ -312,5 +312,21 @@ def test_conv_strategy_picks_the_computation_and_carries_it_to_the_backward(monk
         assert set(used) <= {kernel, "col2im" if strategy != "channels_last" else
                              "col2im_nhwc", "_rows" if strategy == "rows" else kernel}
     with pytest.raises(ValueError, match="conv_strategy must be one of"):
-        with conv.conv_strategy("winograd"):
+        with conv.conv_strategy("fft"):
             pass
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_the_per_sample_weight_gradient_gives_the_one_gemm_numbers(monkeypatch, stride):
+    from minigan.functional import conv
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((3, 2, 7, 6)), rng.standard_normal((4, 2, 3, 3))
+    grads = []
+    for limit in (0, 1 << 30):            # one GEMM over every sample, then one per sample
+        monkeypatch.setattr(conv, "PER_SAMPLE_WEIGHT_GRAD_MAX", limit)
+        tw = mg.tensor(w, requires_grad=True)
+        with conv.conv_strategy("im2col"):
+            y = F.conv2d(mg.tensor(x), tw, padding=1, stride=stride)
+        (y * y).sum().backward()
+        grads.append(tw.grad.data)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)

@@ -10,8 +10,9 @@ import contextlib
 
 import numpy as np
 
-from minigan.backend import get_array_module
+from minigan.backend import get_array_module, subpixel, winograd
 from minigan.backend.conv_kernels import col2im, col2im_nhwc, im2col, im2col_nhwc, to_nchw
+from minigan.backend.mode import reference
 from minigan.core import Function, as_tensor
 from minigan.functional.reduction import channel_sum, sum
 
@@ -27,7 +28,7 @@ def _pair(v, name):
     return int(t[0]), int(t[1])
 
 
-STRATEGIES = ("auto", "rows", "im2col", "channels_last")
+STRATEGIES = ("auto", "rows", "im2col", "channels_last", "winograd")
 _strategy = ["auto"]
 
 
@@ -35,8 +36,10 @@ _strategy = ["auto"]
 def conv_strategy(name):
     """Within the block, convolutions are made to compute one way, their backward passes too
     (the choice travels with the node): 'rows' (row matrices; stride and dilation 1 only,
-    else im2col), 'im2col' (NCHW im2col and col2im), 'channels_last' (NHWC), or 'auto' (the
-    measured thresholds below). Every way gives the same numbers; the tests check each."""
+    else im2col), 'im2col' (NCHW im2col and col2im), 'channels_last' (NHWC), 'winograd'
+    (Winograd's F(m x m, r x r) where it applies: stride and dilation 1, square 3x3 or 5x5
+    kernels; else im2col), or 'auto' (the measured thresholds below). Every way gives the
+    same numbers up to rounding; the tests check each."""
     if name not in STRATEGIES:
         raise ValueError(f"conv_strategy must be one of {STRATEGIES}, got {name!r}")
     before, _strategy[0] = _strategy[0], name
@@ -70,6 +73,11 @@ def _conv_forward(x, w, g, b=None):
     the output's gradient, reusing what the forward built from x (its im2col or row
     matrix)."""
     n, co = x.shape[0], w.shape[0]
+    if _subpixel_fit(x, g):
+        return _polyphase_forward(x, w, g, b)
+    plan = _winograd_plan(x, w.shape, g)
+    if plan is not None:
+        return winograd.conv2d(x, w, plan, b, fast=not reference.on)
     if _rows_fit(x, w.shape[3], g):
         r = _rows(x, w.shape[3], g.ph, g.pw, g.ow)
         y = _rows_conv(r, w, n, x.shape[2] + 2 * g.ph, g.oh, g.ow)
@@ -98,6 +106,68 @@ def _weight_grad_nhwc(cols_t, gy, wshape):
     co, ci, kh, kw = wshape
     d = gy.transpose(1, 0, 2, 3).reshape(co, -1) @ cols_t
     return np.ascontiguousarray(d.reshape(co, kh, kw, ci).transpose(0, 3, 1, 2))
+
+
+# --- stride 1, 3x3 or 5x5: Winograd's minimal filtering (minigan/backend/winograd.py) --------
+# F(4x4, r x r): 36 (3x3) or 64 (5x5) products per 16 outputs, against im2col's 144 or 400,
+# but its transforms cost about what the products save on small kernels and few channels.
+# Measured (python -m benchmarks.conv_rule: forward + both gradients against the other
+# strategies' choice, planes of 7, 14 and 28, 2 cores) with OpenBLAS's SkylakeX and Haswell
+# kernels: 5x5 from 16 input channels took 0.48-0.81 of the time on both (the thesis CNN's
+# second layer, (100, 16, 14, 14): 0.74 and 0.58); with 8 channels 0.80-0.95 on SkylakeX but
+# 0.90-1.46 on Haswell; fewer channels lose, with 1 by 3-5x. 3x3 ranged 0.75-1.35 and 2x2
+# 0.97-7 with no channel count that always won. So 'auto' takes it for 5x5 kernels from 16
+# input channels on.
+WINOGRAD_KERNELS = (2, 3, 5)    # the sizes it computes ('winograd' strategy)
+WINOGRAD_AUTO_KERNELS = (5,)    # the sizes 'auto' gives it (2x2: 1.2-1.4x longer)
+WINOGRAD_MIN_CHANNELS = 16      # C_in, for 'auto'
+WINOGRAD_TILE = 4               # m of F(m x m, r x r)
+
+
+def _winograd_plan(x, wshape, g):
+    """A winograd.Plan for this convolution, or None where it does not apply or (auto) does
+    not pay."""
+    if g.strategy not in ("auto", "winograd") or not isinstance(x, np.ndarray):
+        return None
+    if ((g.sh, g.sw, g.dh, g.dw) != (1, 1, 1, 1) or g.kh != g.kw
+            or g.kh not in WINOGRAD_KERNELS):
+        return None
+    if g.strategy == "auto" and (reference.on or g.kh not in WINOGRAD_AUTO_KERNELS
+                                 or wshape[1] < WINOGRAD_MIN_CHANNELS):
+        return None
+    return winograd.Plan(x.shape, g.kh, g.ph, g.pw, WINOGRAD_TILE)
+
+
+# --- stride 2, even kernels: as stride 1 on four times the channels (backend/subpixel.py) ----
+# A convolution through its input's four phases, a transposed convolution through its
+# output's, so that their stride-1 convolution can take Winograd's F(4 x 4, 2 x 2). Only
+# under conv_strategy('winograd'): on the DCGAN's layers (python -m benchmarks.conv_rule) it
+# took 1.2-1.8x the time of the other strategies' choice, and 1.05-1.45x with the stride-1
+# convolution by row matrices instead of Winograd; so 'auto' never takes it.
+
+
+def _subpixel_fit(x, g):
+    """Whether the stride-2 convolution of geometry g goes through
+    backend/subpixel.py: under 'winograd', stride 2 with a square even kernel whose half
+    Winograd computes."""
+    if g.strategy != "winograd" or not isinstance(x, np.ndarray):
+        return False
+    return subpixel.fits(g.kh, g.kw, (g.sh, g.sw), (g.dh, g.dw)) and g.kh == g.kw \
+        and g.kh // 2 in WINOGRAD_KERNELS
+
+
+def _inner(g, ph, pw, xshape):
+    """The stride-1 geometry (kernel halved) that a stride-2 one of g becomes."""
+    inner = _Geometry(g.kh // 2, g.kw // 2, (1, 1), (ph, pw), (1, 1), *xshape[2:])
+    inner.strategy = g.strategy
+    return inner
+
+
+def _polyphase_forward(x, w, g, b=None):
+    """conv(x, w), stride 2, as a stride-1 convolution of x's four phases (space to depth)."""
+    xs = subpixel.space_to_depth(x, g.ph, g.pw, g.oh, g.ow, g.kh, g.kw)
+    y, weight_grad = _conv_forward(xs, subpixel.poly_weight(w), _inner(g, 0, 0, xs.shape), b)
+    return y, lambda gy: subpixel.poly_weight_adjoint(weight_grad(gy), w.shape)
 
 
 # --- stride 1: row matrices instead of im2col -------------------------------------------------
@@ -174,8 +244,19 @@ def _input_grad(gy, w, g):
     return _conv_transpose_forward(gy, w, g)
 
 
+# A weight gradient with few entries and a long inner size (the thesis CNN's first layer:
+# (16, 78,400) @ (78,400, 25)) ran at ~30 GFLOP/s in one GEMM; one GEMM per sample, summed,
+# took 0.7 against 2.3 ms and needs no transposed copy of the output gradient.
+PER_SAMPLE_WEIGHT_GRAD_MAX = 4096      # entries of the weight (C_out C_in kh kw)
+
+
 def _weight_grad(cols, grad, wshape):
-    gm = grad.transpose(1, 0, 2, 3).reshape(grad.shape[1], -1)
+    n, co = grad.shape[:2]
+    if co * cols.shape[0] <= PER_SAMPLE_WEIGHT_GRAD_MAX:
+        per_sample = grad.reshape(n, co, -1) @ cols.reshape(-1, n, grad[0, 0].size).transpose(
+            1, 2, 0)
+        return per_sample.sum(0).reshape(wshape)
+    gm = grad.transpose(1, 0, 2, 3).reshape(co, -1)
     return (gm @ cols.T).reshape(wshape)
 
 
@@ -191,6 +272,11 @@ def _conv_transpose_forward(x, w, g, b=None):
     """x: (N, C_in, oh, ow) -> (N, C_out, h, w) [+ b]; w: (C_in, C_out, kh, kw)."""
     n, cin = x.shape[:2]
     cout = w.shape[1]
+    if _subpixel_fit(x, g):
+        sp = subpixel.SubPixel(x.shape[2], x.shape[3], g.kh, g.kw, g.ph, g.pw, g.h, g.w)
+        if sp.symmetric():
+            inner = _inner(g, sp.pad[0][0], sp.pad[1][0], x.shape)
+            return sp.interleave(_conv_forward(x, sp.weight(w), inner)[0], b)
     if _channels_last(x, cout, NHWC_MIN_CHANNELS, g):
         cols_t = x.transpose(0, 2, 3, 1).reshape(-1, cin) @ w.transpose(0, 2, 3, 1).reshape(
             cin, -1)
@@ -272,6 +358,11 @@ class ConvWeightGrad(Function):
 
     def forward(self, inp, grad):
         g = self.g
+        plan = _winograd_plan(inp, self.wshape, g)
+        if plan is not None:
+            fast = not reference.on
+            return winograd.weight_grad(winograd.transform_input(inp, plan, fast), grad,
+                                        self.wshape, plan, fast)
         if _rows_fit(inp, self.wshape[3], g):
             return _rows_weight_grad(_rows(inp, self.wshape[3], g.ph, g.pw, g.ow), grad,
                                      self.wshape, inp.shape[2] + 2 * g.ph)
