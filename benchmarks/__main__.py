@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from benchmarks import conditional_turn, mixture_turn, models, op_overhead, spatial
-from benchmarks.timing import interleaved
+from benchmarks.timing import interleaved, openblas_core
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCH_TURNS = 937           # 60,000 Fashion-MNIST images in minibatches of 64
@@ -88,14 +88,6 @@ def main_job(quick):
             + 1, "target_s": 20.0}
 
 
-def openblas_core():
-    """The core type OpenBLAS runs its kernels for here (threadpoolctl), and its threads."""
-    from threadpoolctl import threadpool_info
-    blas = [i for i in threadpool_info() if i.get("internal_api") == "openblas"]
-    return (blas[0].get("architecture", "?"), blas[0].get("num_threads")) if blas else \
-        ("not OpenBLAS", None)
-
-
 def machine():
     import numba
     import torch
@@ -120,8 +112,10 @@ def run(quick, repeats=7):
     rows = []
 
     def row(name, ours, theirs, target):
+        core, threads = openblas_core()      # read at each row: beside every figure
         rows.append({"workload": name, "minigan_ms": ours, "torch_ms": theirs,
-                     "ratio": ours / theirs, "target": target})
+                     "ratio": ours / theirs, "target": target,
+                     "openblas": f"{core}/{threads}"})
 
     mix = mixture_turn.measure(turns=5 if quick else 500, repeats=repeats)
     row("mixture-GAN turn (MLP 64-32, batch 64)", mix["minigan"], mix["torch"], 0.33)
@@ -162,8 +156,10 @@ def run_device(device, quick, repeats=7):
     rows = []
 
     def row(name, ours, theirs, target):
+        core, threads = openblas_core()      # read at each row: beside every figure
         rows.append({"workload": name, "minigan_ms": ours, "torch_ms": theirs,
-                     "ratio": ours / theirs, "target": target})
+                     "ratio": ours / theirs, "target": target,
+                     "openblas": f"{core}/{threads}"})
 
     mix = mixture_turn.measure(5 if quick else 500, repeats, device, tdev)
     row("mixture-GAN turn (MLP 64-32, batch 64)", mix["minigan"], mix["torch"], None)
@@ -204,11 +200,11 @@ def report(result):
     print(f"matrix kernels: OpenBLAS runs {m['openblas_core']} kernels ({m['openblas_threads']} "
           f"threads; OPENBLAS_CORETYPE={m['openblas_coretype']}), PyTorch {m['torch_simd']}")
     print(f"{'workload (forward + backward)':46} {'minigan ms':>10} {'torch ms':>9} "
-          f"{'ratio':>6} {'target':>7}")
+          f"{'ratio':>6} {'target':>7}     {'OpenBLAS/threads'}")
     for r in result["rows"]:
         mark = "ok" if r["ratio"] <= r["target"] else "MISS"
         print(f"{r['workload']:46} {r['minigan_ms']:10.3f} {r['torch_ms']:9.3f} "
-              f"{r['ratio']:6.2f} {r['target']:>5.2f} {mark}")
+              f"{r['ratio']:6.2f} {r['target']:>5.2f} {mark:4} {r['openblas']}")
     o, g, c = result["op_overhead_us"], result["gemm"], result["cold_start"]
     print(f"per-op overhead (mul fwd+bwd, 64x32): minigan {o['minigan']:.2f} µs, raw NumPy "
           f"{o['numpy']:.2f} µs, PyTorch {o.get('torch', float('nan')):.2f} µs")

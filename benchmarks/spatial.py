@@ -8,7 +8,7 @@ import argparse
 import numpy as np
 
 import minigan as mg
-from benchmarks.timing import interleaved
+from benchmarks.timing import blas_line, interleaved
 from minigan import functional as F
 
 # name, input shape, weight shape (or pool kernel), keyword arguments
@@ -100,6 +100,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="batch 2, 1 repeat: a smoke test")
     args = ap.parse_args(argv)
     repeats, number = (1, 1) if args.quick else (args.repeats, args.number)
+    print(blas_line())
     print(f"{'fwd+bwd':44} {'minigan ms':>10} {'torch ms':>9} {'ratio':>6}")
     for name, ours, theirs, ratio in measure(repeats, number, args.quick):
         print(f"{name:44} {ours:10.2f} {theirs:9.2f} {ratio:6.2f}")

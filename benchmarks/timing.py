@@ -43,3 +43,18 @@ def interleaved(steps, repeats, number, warmup=2):
                 step()
             times[k].append((time.perf_counter() - t) / number)
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def openblas_core():
+    """(core type, threads) of the OpenBLAS NumPy runs its matrix kernels with
+    (threadpoolctl): 'SkylakeX' is AVX-512, 'Haswell' AVX2 (``OPENBLAS_CORETYPE`` can force
+    it)."""
+    from threadpoolctl import threadpool_info
+    blas = [i for i in threadpool_info() if i.get("internal_api") == "openblas"]
+    return (blas[0].get("architecture", "?"), blas[0].get("num_threads")) if blas else \
+        ("not OpenBLAS", None)
+
+
+def blas_line():
+    core, threads = openblas_core()
+    return f"OpenBLAS {core}, {threads} threads"

@@ -2,10 +2,11 @@
 assert nothing about speed."""
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import conditional_turn, mixture_turn, op_overhead, spatial
+from benchmarks import conditional_turn, conv_rule, mixture_turn, op_overhead, spatial
 
 
 def test_op_overhead_runs():
@@ -42,6 +43,19 @@ def test_spatial_benchmark_checks_its_numbers_against_pytorch(torch, capsys):
     assert "max_pool2d" in capsys.readouterr().out
 
 
+def test_the_conv_rule_benchmark_compares_winograd_with_the_other_strategies(capsys):
+    from minigan.functional import conv
+    g = conv._Geometry(5, 5, (1, 1), (2, 2), (1, 1), 14, 14)
+    x = np.zeros((2, 16, 14, 14), np.float32)
+    assert conv._winograd_plan(x, (16, 16, 5, 5), g) is not None
+    with conv_rule._others_only():                       # what its 'other' column runs
+        assert conv._winograd_plan(x, (16, 16, 5, 5), g) is None
+    assert conv._winograd_plan(x, (16, 16, 5, 5), g) is not None
+    conv_rule.main(["--quick"])
+    out = capsys.readouterr().out
+    assert out.startswith("OpenBLAS ") and "conv_t (64, 128, 7, 7) 4x4 s2" in out
+
+
 def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):
     # each model workload first checks minigan against its PyTorch twin (models._compare)
     runner.main(["--quick", "--json", str(tmp_path / "bench.json")])
@@ -54,6 +68,7 @@ def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):
     from threadpoolctl import threadpool_info
     core = next(i["architecture"] for i in threadpool_info() if i["internal_api"] == "openblas")
     assert saved["machine"]["openblas_core"] == core
+    assert all(r["openblas"].startswith(core + "/") for r in saved["rows"])
     out = capsys.readouterr().out
     assert "DCGAN turn" in out and "DCGAN epoch (3 turns, b64)" in out
     assert f"OpenBLAS runs {core} kernels" in out and "the main job at its defaults" in out
