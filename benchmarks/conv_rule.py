@@ -7,14 +7,13 @@ rewriting stride 2.
 
     python -m benchmarks.conv_rule [--repeats 5] [--number 5] [--quick]
 """
-import argparse
 import contextlib
 import itertools
 
 import numpy as np
 
 import minigan as mg
-from benchmarks.timing import blas_line, interleaved
+from benchmarks.timing import blas_line, interleaved, single_benchmark_flags
 from minigan import functional as F
 from minigan.functional import conv
 
@@ -81,15 +80,10 @@ def measure(repeats=5, number=5, quick=False):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--number", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="batch 2, 1 repeat: a smoke test")
-    args = ap.parse_args(argv)
-    repeats, number = (1, 1) if args.quick else (args.repeats, args.number)
+    repeats, number, quick = single_benchmark_flags(__doc__, argv, 5)
     print(blas_line())
     print(f"{'forward + backward':44} {'other ms':>9} {'winograd':>9} {'ratio':>6}")
-    for name, other, wino in measure(repeats, number, args.quick):
+    for name, other, wino in measure(repeats, number, quick):
         print(f"{name:44} {other:9.2f} {wino:9.2f} {wino / other:6.2f}")
 
 

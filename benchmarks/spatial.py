@@ -3,12 +3,11 @@ minigan's time over PyTorch CPU's (2 threads), interleaved in one process, media
 
     python -m benchmarks.spatial [--repeats 7] [--number 5] [--quick]
 """
-import argparse
 
 import numpy as np
 
 import minigan as mg
-from benchmarks.timing import blas_line, interleaved
+from benchmarks.timing import blas_line, interleaved, single_benchmark_flags
 from minigan import functional as F
 
 # name, input shape, weight shape (or pool kernel), keyword arguments
@@ -94,15 +93,10 @@ def measure(repeats=7, number=5, quick=False):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--number", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="batch 2, 1 repeat: a smoke test")
-    args = ap.parse_args(argv)
-    repeats, number = (1, 1) if args.quick else (args.repeats, args.number)
+    repeats, number, quick = single_benchmark_flags(__doc__, argv, 7)
     print(blas_line())
     print(f"{'fwd+bwd':44} {'minigan ms':>10} {'torch ms':>9} {'ratio':>6}")
-    for name, ours, theirs, ratio in measure(repeats, number, args.quick):
+    for name, ours, theirs, ratio in measure(repeats, number, quick):
         print(f"{name:44} {ours:10.2f} {theirs:9.2f} {ratio:6.2f}")
 
 

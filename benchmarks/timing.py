@@ -1,4 +1,5 @@
 """The one timing loop every benchmark uses: interleaved repeats, medians."""
+import argparse
 import statistics
 import time
 
@@ -58,3 +59,14 @@ def openblas_core():
 def blas_line():
     core, threads = openblas_core()
     return f"OpenBLAS {core}, {threads} threads"
+
+
+def single_benchmark_flags(doc, argv, repeats):
+    """The flags a single benchmark takes (--repeats, --number, --quick), parsed from argv:
+    (repeats, number, quick); --quick is one block of one call at tiny sizes."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=repeats)
+    ap.add_argument("--number", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="batch 2, 1 repeat: a smoke test")
+    args = ap.parse_args(argv)
+    return ((1, 1) if args.quick else (args.repeats, args.number)) + (args.quick,)

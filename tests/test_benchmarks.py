@@ -155,3 +155,10 @@ def test_the_dcgan_twin_refuses_bad_flags(flags):
     with pytest.raises(SystemExit) as exc:
         dcgan_twin.main(flags)
     assert exc.value.code == 2
+
+
+def test_the_single_benchmarks_flags_are_read():
+    from benchmarks.timing import single_benchmark_flags
+    assert single_benchmark_flags("doc", [], 7) == (7, 5, False)
+    assert single_benchmark_flags("doc", ["--repeats", "3", "--number", "2"], 7) == (3, 2, False)
+    assert single_benchmark_flags("doc", ["--quick", "--repeats", "3"], 7) == (1, 1, True)
