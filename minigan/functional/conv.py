@@ -70,8 +70,8 @@ class _Geometry:
 
 def _conv_forward(x, w, g, b=None):
     """(y, weight_grad): y = conv(x, w) [+ b]; weight_grad(gy) gives the weight gradient from
-    the output's gradient, reusing what the forward built from x (its im2col or row
-    matrix)."""
+    the output's gradient, reusing what the forward built from x (its im2col, row matrix
+    or Winograd transform)."""
     n, co = x.shape[0], w.shape[0]
     if _subpixel_fit(x, g):
         return _polyphase_forward(x, w, g, b)
@@ -108,7 +108,7 @@ def _weight_grad_nhwc(cols_t, gy, wshape):
     return np.ascontiguousarray(d.reshape(co, kh, kw, ci).transpose(0, 3, 1, 2))
 
 
-# --- stride 1, 3x3 or 5x5: Winograd's minimal filtering (minigan/backend/winograd.py) --------
+# --- stride 1, 2x2 to 5x5: Winograd's minimal filtering (minigan/backend/winograd.py) --------
 # F(4x4, r x r): 36 (3x3) or 64 (5x5) products per 16 outputs, against im2col's 144 or 400,
 # but its transforms cost about what the products save on small kernels and few channels.
 # Measured (python -m benchmarks.conv_rule: forward + both gradients against the other
@@ -142,7 +142,7 @@ def _winograd_plan(x, wshape, g):
 # A convolution through its input's four phases, a transposed convolution through its
 # output's, so that their stride-1 convolution can take Winograd's F(4 x 4, 2 x 2). Only
 # under conv_strategy('winograd'): on the DCGAN's layers (python -m benchmarks.conv_rule) it
-# took 1.2-1.8x the time of the other strategies' choice, and 1.05-1.45x with the stride-1
+# took 1.23-1.93x the time of the other strategies' choice, and 1.05-1.45x with the stride-1
 # convolution by row matrices instead of Winograd; so 'auto' never takes it.
 
 
