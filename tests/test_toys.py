@@ -99,6 +99,16 @@ def test_toy_benchmarks_quick_takes_200_turns_and_2_seeds():
     assert bench.parse_args(["--workers", "3"]).workers == 3
 
 
+def test_toy_benchmarks_r1_flag_sets_the_r1_methods_gamma_only(tmp_path):
+    out = tmp_path / "g"
+    bench.main(["--methods", "gan,r1", "--data", "ring", "--seeds", "1", "--steps", "5",
+                "--workers", "1", "--r1", "0.25", "--out", str(out), "--no-progress"])
+    tasks = [json.loads(p.read_text()) for p in (out / "tasks").glob("*.json")]
+    assert sorted(t["task"]["config"]["r1"] for t in tasks) == [0.0, 0.25]
+    stored = json.loads((out / "summary.json").read_text())
+    assert stored["methods"]["r1"]["r1"] == 0.25 and stored["methods"]["gan"]["r1"] == 0.0
+
+
 def test_each_methods_settings_reach_its_tasks():
     fig = toys.figure(["wgan-gp"], ["grid"])
     (_, _, config), = fig.settings()
@@ -112,7 +122,10 @@ def test_each_methods_settings_reach_its_tasks():
                                            (["--data", "moons"], "data set"),
                                            (["--seeds", "0"], "--seeds must be >= 1"),
                                            (["--steps", "0"], "--steps must be >= 1"),
-                                           (["--workers", "0"], "--workers must be >= 1")])
+                                           (["--workers", "0"], "--workers must be >= 1"),
+                                           (["--r1", "0"], "--r1 must be > 0"),
+                                           (["--methods", "gan", "--r1", "0.1"],
+                                            "sets the r1 method's gamma")])
 def test_toy_benchmarks_bad_flags_get_one_line(flags, message, capsys):
     with pytest.raises(SystemExit) as exc:
         bench.main(flags)

@@ -34,18 +34,23 @@ WORST = {"modes": min, "high_quality": min, "hist": max, "tv": max}
 KEEP_SAMPLES = 2000                                  # per task, for the figure
 
 
-def settings(method):
-    """A method's full configuration (the robust preset with the method's changes)."""
-    return dict(PRESETS["robust"], preset="robust", **METHODS[method])
+def settings(method, r1=None):
+    """A method's full configuration (the robust preset with the method's changes); r1, if
+    given, replaces the r1 method's gamma."""
+    config = dict(PRESETS["robust"], preset="robust", **METHODS[method])
+    if r1 is not None and method == "r1":
+        config["r1"] = r1
+    return config
 
 
-def figure(methods, data, steps=None, eval_every=None):
-    """The benchmark as one sweep 'figure': a panel per data set, a setting per method."""
+def figure(methods, data, steps=None, eval_every=None, r1=None):
+    """The benchmark as one sweep 'figure': a panel per data set, a setting per method (r1:
+    the r1 method's gamma, if not its own)."""
     families = {}
     for d in data:
         families[d] = {}
         for m in methods:
-            config = dict(settings(m), mixture=d)
+            config = dict(settings(m, r1), mixture=d)
             config["steps"] = steps or config["steps"]
             config["eval_every"] = eval_every or max(config["steps"] // 5, 1)
             families[d][m] = config
