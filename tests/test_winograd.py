@@ -60,10 +60,49 @@ def test_the_numba_kernels_give_the_references_numbers(drawn):
     fast, ref = plan.kernels(True), plan.kernels(False)
     eps = 4e-6 if dtype == np.float32 else 1e-14     # of the largest value: sums cancel
     for f, r_, args in zip(fast, ref, [(xd, bt, th, tw), (mm, at, nb, th, tw),
-                                       (gyd, at, th, tw)]):
+                                       (gyd, at, th, tw), (mm, bt, nb, th, tw)]):
         a, b = f(*args), r_(*args)
         assert a.dtype == dtype and a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=0, atol=eps * np.abs(b).max())
+
+
+@pytest.mark.parametrize("m,r", CONFIGS)
+def test_the_input_transforms_adjoint_is_its_transpose(m, r):
+    """<input(x), gV> = <x, input_adjoint(gV)> over the padded input, both ways."""
+    nb, c, th, tw = 2, 3, 2, 3
+    plan = winograd.Plan((nb, c, (th - 1) * m + r, (tw - 1) * m + r), r, 0, 0, m)
+    bt = plan.matrices(np.float64)[2]
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((nb, c, (th - 1) * m + r + m - 1, (tw - 1) * m + r + m - 1))
+    gv = rng.standard_normal((plan.n ** 2, nb * th * tw, c))
+    for fast in (False, True):
+        kernels = plan.kernels(fast)
+        v = kernels[0](winograd.phase_split(x, 0, 0, plan.hp, m, plan.wq), bt, th, tw)
+        gxp = kernels[3](gv, bt, nb, th, tw)
+        assert gxp.shape == (nb, plan.hp, (tw - 1) * m + plan.n, c)
+        inner = np.sum(gxp.transpose(0, 3, 1, 2) * x[:, :, :plan.hp, :gxp.shape[2]])
+        np.testing.assert_allclose(np.sum(v * gv), inner, rtol=1e-12)
+
+
+def test_a_winograd_layers_input_gradient_is_its_forwards_adjoint(monkeypatch):
+    """The input gradient reuses gM (one output-gradient transform for both gradients) and
+    is no second convolution (one input transform: the forward's)."""
+    calls = []
+    for name in ("transform_output_grad", "transform_input"):
+        real = getattr(winograd, name)
+        monkeypatch.setattr(winograd, name,
+                            lambda *a, _f=real, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    rng = np.random.default_rng(5)
+    x = mg.tensor(rng.standard_normal((2, 16, 9, 9)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((16, 16, 5, 5)), requires_grad=True)
+    y = F.conv2d(x, w, padding=2)
+    y.backward(np.ones(y.shape))
+    assert sorted(calls) == ["transform_input", "transform_output_grad"]
+    with conv.conv_strategy("im2col"):
+        x2, w2 = (mg.tensor(t.data, requires_grad=True) for t in (x, w))
+        F.conv2d(x2, w2, padding=2).backward(np.ones(y.shape))
+    np.testing.assert_allclose(x.grad.data, x2.grad.data, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(w.grad.data, w2.grad.data, rtol=1e-11, atol=1e-11)
 
 
 def _kw(g, transposed):

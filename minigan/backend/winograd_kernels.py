@@ -89,8 +89,9 @@ def output_4x2(mm, at, nb, th, tw):
     rows, run, plane = nb * th, tw * c, mm.shape[1] * c
     t = np.empty(20 * plane, dtype=mm.dtype)
     mf = mm.reshape(-1)
-    for b in range(5):                  # t[i, b] = sum_a AT[i, a] M[a, b]
-        for k in range(plane):
+    for bq in range(5 * rows):         # t[i, b] = sum_a AT[i, a] M[a, b]
+        b, q = bq // rows, bq % rows
+        for k in range(q * run, (q + 1) * run):
             m0 = mf[U((0 + b) * plane + k)]
             m1 = mf[U((5 + b) * plane + k)]
             m2 = mf[U((10 + b) * plane + k)]
@@ -171,6 +172,74 @@ def adjoint_4x2(gyd, at, th, tw):
 
 
 @numba.njit(cache=True, boundscheck=False, error_model='numpy')
+def input_adjoint_4x2(gv, bt, nb, th, tw):
+    """gxp (N, (th - 1) 4 + 5, (tw - 1) 4 + 5, C) of F(4, 2): BT^T gV BT of
+    every tile of gV (n n, tiles, C) added into its n x n input tile (the input
+    transform's adjoint), zero-padded and channels-last."""
+    K0_0 = bt[0, 0]
+    K0_1 = bt[0, 1]
+    K0_2 = bt[0, 2]
+    K0_3 = bt[0, 3]
+    K1_1 = bt[1, 1]
+    K1_2 = bt[1, 2]
+    K1_3 = bt[1, 3]
+    K2_1 = bt[2, 1]
+    K2_2 = bt[2, 2]
+    K2_3 = bt[2, 3]
+    K3_1 = bt[3, 1]
+    K3_3 = bt[3, 3]
+    K4_1 = bt[4, 1]
+    K4_2 = bt[4, 2]
+    K4_3 = bt[4, 3]
+    K4_4 = bt[4, 4]
+    c = gv.shape[2]
+    hp, wp = (th - 1) * 4 + 5, (tw - 1) * 4 + 5
+    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
+    gf, gxf = gv.reshape(-1), gx.reshape(-1)
+    for sample in range(nb):              # one sample's tile rows
+        s = np.empty(5 * run, dtype=gv.dtype)       # a tile row's S[j]
+        rr = np.empty(5 * row, dtype=gv.dtype)      # its R[a], input columns
+        t = np.empty(5 * row, dtype=gv.dtype)       # its T[i], input rows
+        for ty in range(th):
+            q = sample * th + ty
+            rr[:] = 0
+            for a in range(5):              # S[j] = sum_b gV[a, b] BT[b, j]
+                for k in range(run):
+                    g0 = gf[U((a * 5 + 0) * plane + q * run + k)]
+                    g1 = gf[U((a * 5 + 1) * plane + q * run + k)]
+                    g2 = gf[U((a * 5 + 2) * plane + q * run + k)]
+                    g3 = gf[U((a * 5 + 3) * plane + q * run + k)]
+                    g4 = gf[U((a * 5 + 4) * plane + q * run + k)]
+                    s[U(0 * run + k)] = K0_0 * g0
+                    s[U(1 * run + k)] = K0_1 * g0 + K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4
+                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K4_2 * g4
+                    s[U(3 * run + k)] = K0_3 * g0 + K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4
+                    s[U(4 * run + k)] = K4_4 * g4
+                for j in range(5):          # input column tx 4 + j gets S[j][tx]
+                    for tx in range(tw):
+                        dst, src = a * row + (tx * 4 + j) * c, j * run + tx * c
+                        for k in range(c):
+                            rr[U(dst + k)] += s[U(src + k)]
+            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+                r0 = rr[U(0 * row + k)]
+                r1 = rr[U(1 * row + k)]
+                r2 = rr[U(2 * row + k)]
+                r3 = rr[U(3 * row + k)]
+                r4 = rr[U(4 * row + k)]
+                t[U(0 * row + k)] = K0_0 * r0
+                t[U(1 * row + k)] = K0_1 * r0 + K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4
+                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K4_2 * r4
+                t[U(3 * row + k)] = K0_3 * r0 + K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4
+                t[U(4 * row + k)] = K4_4 * r4
+            base = (sample * hp + ty * 4) * row
+            for i in range(5):              # input row ty 4 + i gets T[i]
+                for k in range(row):
+                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    return gx
+
+
+@numba.njit(cache=True, boundscheck=False, error_model='numpy')
 def input_2x3(xd, bt, th, tw):
     """V (n n, tiles, C) of F(2, 3) from the phase-split input xd."""
     K0_0 = bt[0, 0]
@@ -230,8 +299,9 @@ def output_2x3(mm, at, nb, th, tw):
     rows, run, plane = nb * th, tw * c, mm.shape[1] * c
     t = np.empty(8 * plane, dtype=mm.dtype)
     mf = mm.reshape(-1)
-    for b in range(4):                  # t[i, b] = sum_a AT[i, a] M[a, b]
-        for k in range(plane):
+    for bq in range(4 * rows):         # t[i, b] = sum_a AT[i, a] M[a, b]
+        b, q = bq // rows, bq % rows
+        for k in range(q * run, (q + 1) * run):
             m0 = mf[U((0 + b) * plane + k)]
             m1 = mf[U((4 + b) * plane + k)]
             m2 = mf[U((8 + b) * plane + k)]
@@ -289,6 +359,62 @@ def adjoint_2x3(gyd, at, th, tw):
             gmf[U((8 + b) * plane + k)] = AT0_2 * u0 + AT1_2 * u1
             gmf[U((12 + b) * plane + k)] = AT1_3 * u1
     return gm
+
+
+@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+def input_adjoint_2x3(gv, bt, nb, th, tw):
+    """gxp (N, (th - 1) 2 + 4, (tw - 1) 2 + 4, C) of F(2, 3): BT^T gV BT of
+    every tile of gV (n n, tiles, C) added into its n x n input tile (the input
+    transform's adjoint), zero-padded and channels-last."""
+    K0_0 = bt[0, 0]
+    K0_2 = bt[0, 2]
+    K1_1 = bt[1, 1]
+    K1_2 = bt[1, 2]
+    K2_1 = bt[2, 1]
+    K2_2 = bt[2, 2]
+    K3_1 = bt[3, 1]
+    K3_3 = bt[3, 3]
+    c = gv.shape[2]
+    hp, wp = (th - 1) * 2 + 4, (tw - 1) * 2 + 4
+    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
+    gf, gxf = gv.reshape(-1), gx.reshape(-1)
+    for sample in range(nb):              # one sample's tile rows
+        s = np.empty(4 * run, dtype=gv.dtype)       # a tile row's S[j]
+        rr = np.empty(4 * row, dtype=gv.dtype)      # its R[a], input columns
+        t = np.empty(4 * row, dtype=gv.dtype)       # its T[i], input rows
+        for ty in range(th):
+            q = sample * th + ty
+            rr[:] = 0
+            for a in range(4):              # S[j] = sum_b gV[a, b] BT[b, j]
+                for k in range(run):
+                    g0 = gf[U((a * 4 + 0) * plane + q * run + k)]
+                    g1 = gf[U((a * 4 + 1) * plane + q * run + k)]
+                    g2 = gf[U((a * 4 + 2) * plane + q * run + k)]
+                    g3 = gf[U((a * 4 + 3) * plane + q * run + k)]
+                    s[U(0 * run + k)] = K0_0 * g0
+                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3
+                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2
+                    s[U(3 * run + k)] = K3_3 * g3
+                for j in range(4):          # input column tx 2 + j gets S[j][tx]
+                    for tx in range(tw):
+                        dst, src = a * row + (tx * 2 + j) * c, j * run + tx * c
+                        for k in range(c):
+                            rr[U(dst + k)] += s[U(src + k)]
+            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+                r0 = rr[U(0 * row + k)]
+                r1 = rr[U(1 * row + k)]
+                r2 = rr[U(2 * row + k)]
+                r3 = rr[U(3 * row + k)]
+                t[U(0 * row + k)] = K0_0 * r0
+                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3
+                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2
+                t[U(3 * row + k)] = K3_3 * r3
+            base = (sample * hp + ty * 2) * row
+            for i in range(4):              # input row ty 2 + i gets T[i]
+                for k in range(row):
+                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    return gx
 
 
 @numba.njit(cache=True, boundscheck=False, error_model='numpy')
@@ -387,8 +513,9 @@ def output_4x3(mm, at, nb, th, tw):
     rows, run, plane = nb * th, tw * c, mm.shape[1] * c
     t = np.empty(24 * plane, dtype=mm.dtype)
     mf = mm.reshape(-1)
-    for b in range(6):                  # t[i, b] = sum_a AT[i, a] M[a, b]
-        for k in range(plane):
+    for bq in range(6 * rows):         # t[i, b] = sum_a AT[i, a] M[a, b]
+        b, q = bq // rows, bq % rows
+        for k in range(q * run, (q + 1) * run):
             m0 = mf[U((0 + b) * plane + k)]
             m1 = mf[U((6 + b) * plane + k)]
             m2 = mf[U((12 + b) * plane + k)]
@@ -474,6 +601,84 @@ def adjoint_4x3(gyd, at, th, tw):
             gmf[U((24 + b) * plane + k)] = AT0_4 * u0 + AT1_4 * u1 + AT2_4 * u2 + AT3_4 * u3
             gmf[U((30 + b) * plane + k)] = AT3_5 * u3
     return gm
+
+
+@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+def input_adjoint_4x3(gv, bt, nb, th, tw):
+    """gxp (N, (th - 1) 4 + 6, (tw - 1) 4 + 6, C) of F(4, 3): BT^T gV BT of
+    every tile of gV (n n, tiles, C) added into its n x n input tile (the input
+    transform's adjoint), zero-padded and channels-last."""
+    K0_0 = bt[0, 0]
+    K0_2 = bt[0, 2]
+    K0_4 = bt[0, 4]
+    K1_1 = bt[1, 1]
+    K1_2 = bt[1, 2]
+    K1_3 = bt[1, 3]
+    K1_4 = bt[1, 4]
+    K2_1 = bt[2, 1]
+    K2_2 = bt[2, 2]
+    K2_3 = bt[2, 3]
+    K2_4 = bt[2, 4]
+    K3_1 = bt[3, 1]
+    K3_2 = bt[3, 2]
+    K3_3 = bt[3, 3]
+    K3_4 = bt[3, 4]
+    K4_1 = bt[4, 1]
+    K4_2 = bt[4, 2]
+    K4_3 = bt[4, 3]
+    K4_4 = bt[4, 4]
+    K5_1 = bt[5, 1]
+    K5_3 = bt[5, 3]
+    K5_5 = bt[5, 5]
+    c = gv.shape[2]
+    hp, wp = (th - 1) * 4 + 6, (tw - 1) * 4 + 6
+    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
+    gf, gxf = gv.reshape(-1), gx.reshape(-1)
+    for sample in range(nb):              # one sample's tile rows
+        s = np.empty(6 * run, dtype=gv.dtype)       # a tile row's S[j]
+        rr = np.empty(6 * row, dtype=gv.dtype)      # its R[a], input columns
+        t = np.empty(6 * row, dtype=gv.dtype)       # its T[i], input rows
+        for ty in range(th):
+            q = sample * th + ty
+            rr[:] = 0
+            for a in range(6):              # S[j] = sum_b gV[a, b] BT[b, j]
+                for k in range(run):
+                    g0 = gf[U((a * 6 + 0) * plane + q * run + k)]
+                    g1 = gf[U((a * 6 + 1) * plane + q * run + k)]
+                    g2 = gf[U((a * 6 + 2) * plane + q * run + k)]
+                    g3 = gf[U((a * 6 + 3) * plane + q * run + k)]
+                    g4 = gf[U((a * 6 + 4) * plane + q * run + k)]
+                    g5 = gf[U((a * 6 + 5) * plane + q * run + k)]
+                    s[U(0 * run + k)] = K0_0 * g0
+                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5
+                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4
+                    s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5
+                    s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4
+                    s[U(5 * run + k)] = K5_5 * g5
+                for j in range(6):          # input column tx 4 + j gets S[j][tx]
+                    for tx in range(tw):
+                        dst, src = a * row + (tx * 4 + j) * c, j * run + tx * c
+                        for k in range(c):
+                            rr[U(dst + k)] += s[U(src + k)]
+            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+                r0 = rr[U(0 * row + k)]
+                r1 = rr[U(1 * row + k)]
+                r2 = rr[U(2 * row + k)]
+                r3 = rr[U(3 * row + k)]
+                r4 = rr[U(4 * row + k)]
+                r5 = rr[U(5 * row + k)]
+                t[U(0 * row + k)] = K0_0 * r0
+                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5
+                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4
+                t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5
+                t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4
+                t[U(5 * row + k)] = K5_5 * r5
+            base = (sample * hp + ty * 4) * row
+            for i in range(6):              # input row ty 4 + i gets T[i]
+                for k in range(row):
+                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    return gx
 
 
 @numba.njit(cache=True, boundscheck=False, error_model='numpy')
@@ -564,8 +769,9 @@ def output_2x5(mm, at, nb, th, tw):
     rows, run, plane = nb * th, tw * c, mm.shape[1] * c
     t = np.empty(12 * plane, dtype=mm.dtype)
     mf = mm.reshape(-1)
-    for b in range(6):                  # t[i, b] = sum_a AT[i, a] M[a, b]
-        for k in range(plane):
+    for bq in range(6 * rows):         # t[i, b] = sum_a AT[i, a] M[a, b]
+        b, q = bq // rows, bq % rows
+        for k in range(q * run, (q + 1) * run):
             m0 = mf[U((0 + b) * plane + k)]
             m1 = mf[U((6 + b) * plane + k)]
             m2 = mf[U((12 + b) * plane + k)]
@@ -635,6 +841,84 @@ def adjoint_2x5(gyd, at, th, tw):
             gmf[U((24 + b) * plane + k)] = AT0_4 * u0 + AT1_4 * u1
             gmf[U((30 + b) * plane + k)] = AT1_5 * u1
     return gm
+
+
+@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+def input_adjoint_2x5(gv, bt, nb, th, tw):
+    """gxp (N, (th - 1) 2 + 6, (tw - 1) 2 + 6, C) of F(2, 5): BT^T gV BT of
+    every tile of gV (n n, tiles, C) added into its n x n input tile (the input
+    transform's adjoint), zero-padded and channels-last."""
+    K0_0 = bt[0, 0]
+    K0_2 = bt[0, 2]
+    K0_4 = bt[0, 4]
+    K1_1 = bt[1, 1]
+    K1_2 = bt[1, 2]
+    K1_3 = bt[1, 3]
+    K1_4 = bt[1, 4]
+    K2_1 = bt[2, 1]
+    K2_2 = bt[2, 2]
+    K2_3 = bt[2, 3]
+    K2_4 = bt[2, 4]
+    K3_1 = bt[3, 1]
+    K3_2 = bt[3, 2]
+    K3_3 = bt[3, 3]
+    K3_4 = bt[3, 4]
+    K4_1 = bt[4, 1]
+    K4_2 = bt[4, 2]
+    K4_3 = bt[4, 3]
+    K4_4 = bt[4, 4]
+    K5_1 = bt[5, 1]
+    K5_3 = bt[5, 3]
+    K5_5 = bt[5, 5]
+    c = gv.shape[2]
+    hp, wp = (th - 1) * 2 + 6, (tw - 1) * 2 + 6
+    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
+    gf, gxf = gv.reshape(-1), gx.reshape(-1)
+    for sample in range(nb):              # one sample's tile rows
+        s = np.empty(6 * run, dtype=gv.dtype)       # a tile row's S[j]
+        rr = np.empty(6 * row, dtype=gv.dtype)      # its R[a], input columns
+        t = np.empty(6 * row, dtype=gv.dtype)       # its T[i], input rows
+        for ty in range(th):
+            q = sample * th + ty
+            rr[:] = 0
+            for a in range(6):              # S[j] = sum_b gV[a, b] BT[b, j]
+                for k in range(run):
+                    g0 = gf[U((a * 6 + 0) * plane + q * run + k)]
+                    g1 = gf[U((a * 6 + 1) * plane + q * run + k)]
+                    g2 = gf[U((a * 6 + 2) * plane + q * run + k)]
+                    g3 = gf[U((a * 6 + 3) * plane + q * run + k)]
+                    g4 = gf[U((a * 6 + 4) * plane + q * run + k)]
+                    g5 = gf[U((a * 6 + 5) * plane + q * run + k)]
+                    s[U(0 * run + k)] = K0_0 * g0
+                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5
+                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4
+                    s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5
+                    s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4
+                    s[U(5 * run + k)] = K5_5 * g5
+                for j in range(6):          # input column tx 2 + j gets S[j][tx]
+                    for tx in range(tw):
+                        dst, src = a * row + (tx * 2 + j) * c, j * run + tx * c
+                        for k in range(c):
+                            rr[U(dst + k)] += s[U(src + k)]
+            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+                r0 = rr[U(0 * row + k)]
+                r1 = rr[U(1 * row + k)]
+                r2 = rr[U(2 * row + k)]
+                r3 = rr[U(3 * row + k)]
+                r4 = rr[U(4 * row + k)]
+                r5 = rr[U(5 * row + k)]
+                t[U(0 * row + k)] = K0_0 * r0
+                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5
+                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4
+                t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5
+                t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4
+                t[U(5 * row + k)] = K5_5 * r5
+            base = (sample * hp + ty * 2) * row
+            for i in range(6):              # input row ty 2 + i gets T[i]
+                for k in range(row):
+                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    return gx
 
 
 @numba.njit(cache=True, boundscheck=False, error_model='numpy')
@@ -773,8 +1057,9 @@ def output_4x5(mm, at, nb, th, tw):
     rows, run, plane = nb * th, tw * c, mm.shape[1] * c
     t = np.empty(32 * plane, dtype=mm.dtype)
     mf = mm.reshape(-1)
-    for b in range(8):                  # t[i, b] = sum_a AT[i, a] M[a, b]
-        for k in range(plane):
+    for bq in range(8 * rows):         # t[i, b] = sum_a AT[i, a] M[a, b]
+        b, q = bq // rows, bq % rows
+        for k in range(q * run, (q + 1) * run):
             m0 = mf[U((0 + b) * plane + k)]
             m1 = mf[U((8 + b) * plane + k)]
             m2 = mf[U((16 + b) * plane + k)]
@@ -876,3 +1161,111 @@ def adjoint_4x5(gyd, at, th, tw):
             gmf[U((48 + b) * plane + k)] = AT0_6 * u0 + AT1_6 * u1 + AT2_6 * u2 + AT3_6 * u3
             gmf[U((56 + b) * plane + k)] = AT3_7 * u3
     return gm
+
+
+@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+def input_adjoint_4x5(gv, bt, nb, th, tw):
+    """gxp (N, (th - 1) 4 + 8, (tw - 1) 4 + 8, C) of F(4, 5): BT^T gV BT of
+    every tile of gV (n n, tiles, C) added into its n x n input tile (the input
+    transform's adjoint), zero-padded and channels-last."""
+    K0_0 = bt[0, 0]
+    K0_2 = bt[0, 2]
+    K0_4 = bt[0, 4]
+    K0_6 = bt[0, 6]
+    K1_1 = bt[1, 1]
+    K1_2 = bt[1, 2]
+    K1_3 = bt[1, 3]
+    K1_4 = bt[1, 4]
+    K1_5 = bt[1, 5]
+    K1_6 = bt[1, 6]
+    K2_1 = bt[2, 1]
+    K2_2 = bt[2, 2]
+    K2_3 = bt[2, 3]
+    K2_4 = bt[2, 4]
+    K2_5 = bt[2, 5]
+    K2_6 = bt[2, 6]
+    K3_1 = bt[3, 1]
+    K3_2 = bt[3, 2]
+    K3_3 = bt[3, 3]
+    K3_4 = bt[3, 4]
+    K3_5 = bt[3, 5]
+    K3_6 = bt[3, 6]
+    K4_1 = bt[4, 1]
+    K4_2 = bt[4, 2]
+    K4_3 = bt[4, 3]
+    K4_4 = bt[4, 4]
+    K4_5 = bt[4, 5]
+    K4_6 = bt[4, 6]
+    K5_1 = bt[5, 1]
+    K5_2 = bt[5, 2]
+    K5_3 = bt[5, 3]
+    K5_4 = bt[5, 4]
+    K5_5 = bt[5, 5]
+    K5_6 = bt[5, 6]
+    K6_1 = bt[6, 1]
+    K6_2 = bt[6, 2]
+    K6_3 = bt[6, 3]
+    K6_4 = bt[6, 4]
+    K6_5 = bt[6, 5]
+    K6_6 = bt[6, 6]
+    K7_1 = bt[7, 1]
+    K7_3 = bt[7, 3]
+    K7_5 = bt[7, 5]
+    K7_7 = bt[7, 7]
+    c = gv.shape[2]
+    hp, wp = (th - 1) * 4 + 8, (tw - 1) * 4 + 8
+    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
+    gf, gxf = gv.reshape(-1), gx.reshape(-1)
+    for sample in range(nb):              # one sample's tile rows
+        s = np.empty(8 * run, dtype=gv.dtype)       # a tile row's S[j]
+        rr = np.empty(8 * row, dtype=gv.dtype)      # its R[a], input columns
+        t = np.empty(8 * row, dtype=gv.dtype)       # its T[i], input rows
+        for ty in range(th):
+            q = sample * th + ty
+            rr[:] = 0
+            for a in range(8):              # S[j] = sum_b gV[a, b] BT[b, j]
+                for k in range(run):
+                    g0 = gf[U((a * 8 + 0) * plane + q * run + k)]
+                    g1 = gf[U((a * 8 + 1) * plane + q * run + k)]
+                    g2 = gf[U((a * 8 + 2) * plane + q * run + k)]
+                    g3 = gf[U((a * 8 + 3) * plane + q * run + k)]
+                    g4 = gf[U((a * 8 + 4) * plane + q * run + k)]
+                    g5 = gf[U((a * 8 + 5) * plane + q * run + k)]
+                    g6 = gf[U((a * 8 + 6) * plane + q * run + k)]
+                    g7 = gf[U((a * 8 + 7) * plane + q * run + k)]
+                    s[U(0 * run + k)] = K0_0 * g0
+                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5 + K6_1 * g6 + K7_1 * g7
+                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4 + K5_2 * g5 + K6_2 * g6
+                    s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5 + K6_3 * g6 + K7_3 * g7
+                    s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4 + K5_4 * g5 + K6_4 * g6
+                    s[U(5 * run + k)] = K1_5 * g1 + K2_5 * g2 + K3_5 * g3 + K4_5 * g4 + K5_5 * g5 + K6_5 * g6 + K7_5 * g7
+                    s[U(6 * run + k)] = K0_6 * g0 + K1_6 * g1 + K2_6 * g2 + K3_6 * g3 + K4_6 * g4 + K5_6 * g5 + K6_6 * g6
+                    s[U(7 * run + k)] = K7_7 * g7
+                for j in range(8):          # input column tx 4 + j gets S[j][tx]
+                    for tx in range(tw):
+                        dst, src = a * row + (tx * 4 + j) * c, j * run + tx * c
+                        for k in range(c):
+                            rr[U(dst + k)] += s[U(src + k)]
+            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+                r0 = rr[U(0 * row + k)]
+                r1 = rr[U(1 * row + k)]
+                r2 = rr[U(2 * row + k)]
+                r3 = rr[U(3 * row + k)]
+                r4 = rr[U(4 * row + k)]
+                r5 = rr[U(5 * row + k)]
+                r6 = rr[U(6 * row + k)]
+                r7 = rr[U(7 * row + k)]
+                t[U(0 * row + k)] = K0_0 * r0
+                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5 + K6_1 * r6 + K7_1 * r7
+                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4 + K5_2 * r5 + K6_2 * r6
+                t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5 + K6_3 * r6 + K7_3 * r7
+                t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4 + K5_4 * r5 + K6_4 * r6
+                t[U(5 * row + k)] = K1_5 * r1 + K2_5 * r2 + K3_5 * r3 + K4_5 * r4 + K5_5 * r5 + K6_5 * r6 + K7_5 * r7
+                t[U(6 * row + k)] = K0_6 * r0 + K1_6 * r1 + K2_6 * r2 + K3_6 * r3 + K4_6 * r4 + K5_6 * r5 + K6_6 * r6
+                t[U(7 * row + k)] = K7_7 * r7
+            base = (sample * hp + ty * 4) * row
+            for i in range(8):              # input row ty 4 + i gets T[i]
+                for k in range(row):
+                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    return gx
