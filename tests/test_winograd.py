@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import minigan as mg
 from minigan import functional as F
 from minigan.backend import winograd, winograd_gen
+from minigan.backend.conv_kernels import from_phases_numba
 from minigan.functional import conv
 from tests.ops_table import winograd_geometry
 
@@ -64,6 +65,17 @@ def test_the_numba_kernels_give_the_references_numbers(drawn):
         a, b = f(*args), r_(*args)
         assert a.dtype == dtype and a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=0, atol=eps * np.abs(b).max())
+
+
+@settings(deadline=None, max_examples=30)
+@given(_tiles(), st.integers(1, 6), st.integers(1, 6))
+def test_the_numba_output_copy_gives_the_references_numbers(drawn, oh_less, ow_less):
+    m, _, nb, c, th, tw, dtype = drawn
+    yd = np.random.default_rng(6).standard_normal((nb, th * m, m, tw, c)).astype(dtype)
+    oh, ow = max(th * m - oh_less, 1), max(tw * m - ow_less, 1)
+    a, b = from_phases_numba(yd, oh, ow), winograd.from_phases(yd, oh, ow)
+    assert a.dtype == dtype and a.flags.c_contiguous
+    np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("m,r", CONFIGS)
