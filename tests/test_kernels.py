@@ -30,7 +30,8 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
                    K.max_pool_2x2_serial, K.col2im_nhwc_serial, K.col2im_nhwc_parallel,
                    K.channels_first_bias_numba,
                    K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
-                   K.pool_scatter_parallel, E.leaky_relu_numba, E.leaky_relu_grad_numba,
+                   K.pool_scatter_parallel, K.pool_scatter_2x2_serial, E.leaky_relu_numba,
+                   E.leaky_relu_grad_numba,
                    E.relu_numba, E.relu_grad_numba, E.bias_act_numba, E.act_bias_grad_numba,
                    N.bn_forward_numba, N.bn_backward_numba, N.bn_rows_forward_numba,
                    N.bn_rows_backward_numba, E.bce_logits_sum_numba, E.bce_logits_grad_numba,
@@ -186,6 +187,33 @@ def test_unrolled_2x2_max_pool_matches_the_reference_with_ties_and_odd_sizes(sha
         np.testing.assert_array_equal(v, ref_v)
         np.testing.assert_array_equal(i, ref_i)
 
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 5, 7), (2, 3, 8, 8)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_2x2_pool_scatter_gives_the_scatter_adds_bits(shape, dtype, monkeypatch):
+    """Signs of zero included (0 + -0.0 is +0.0); odd sizes leave a row or column no window
+    covers; a 2x2 max pool's backward takes this kernel, other windows do not."""
+    import minigan as mg
+    from minigan import functional as F
+    from minigan.backend import conv_kernels as K
+    rng = np.random.default_rng(4)
+    x = rng.integers(-1, 1, size=shape).astype(dtype)              # ties
+    oh, ow = shape[2] // 2, shape[3] // 2
+    _, idx = K.max_pool_2x2_serial(x, oh, ow)
+    gy = rng.standard_normal((*shape[:2], oh, ow)).astype(dtype)
+    gy.reshape(-1)[:2] = [-0.0, 0.0]
+    got = K.pool_scatter_2x2_serial(gy, idx, *shape[2:])
+    ref = K.pool_scatter_numpy(gy, idx, *shape[2:])
+    np.testing.assert_array_equal(got, ref)
+    assert got.dtype == dtype and np.array_equal(np.signbit(got), np.signbit(ref))
+    calls = []
+    monkeypatch.setattr(K, "pool_scatter_2x2_serial",
+                        lambda *a: calls.append(1) or K.pool_scatter_serial(*a))
+    for kernel, stride in ((2, 2), (3, 2)):
+        t = mg.tensor(x, requires_grad=True)
+        F.max_pool2d(t, kernel, stride).sum().backward()
+    assert calls == [1]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -73,7 +73,8 @@ def warmup(dtypes=("float32", "float64")):
             tiled(x, 2, 2, 2, 2)
         K.max_pool_2x2_serial(x, 2, 2)
         K.channels_first_bias_numba(cols.reshape(4, 2, 9), cols[0, :4], np.empty((2, 4, 9), dt))
-        for scatter in (K.pool_scatter_serial, K.pool_scatter_parallel):
+        for scatter in (K.pool_scatter_serial, K.pool_scatter_parallel,
+                        K.pool_scatter_2x2_serial):
             scatter(np.zeros((2, 1, 2, 2), dtype=dt), idx, 4, 4)
         p = np.zeros(3, dtype=dt)
         for act in (False, True):

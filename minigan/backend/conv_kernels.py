@@ -424,6 +424,30 @@ def pool_scatter_serial(gy, idx, h, w):
     return gx
 
 
+@numba.njit(cache=True)
+def pool_scatter_2x2_serial(gy, idx, h, w):
+    """The scatter of the 2x2, stride-2 pooling: the four cells of each window written once
+    (0 + its gradient at the winner, as the scatter-add makes it, 0 elsewhere) instead of a
+    zeroed plane and a scattered add ((100, 16, 14, 14) into 28 x 28: 0.75-1.27 -> 0.66 ms)."""
+    n, c, oh, ow = gy.shape
+    covered = h == 2 * oh and w == 2 * ow
+    gx = np.empty((n, c, h, w), dtype=gy.dtype) if covered else \
+        np.zeros((n, c, h, w), dtype=gy.dtype)
+    zero = gy.dtype.type(0)
+    for b in range(n):
+        for ci in range(c):
+            for oy in range(oh):
+                y0 = 2 * oy
+                for ox in range(ow):
+                    x0 = 2 * ox
+                    g, k = zero + gy[b, ci, oy, ox], idx[b, ci, oy, ox] - (y0 * w + x0)
+                    gx[b, ci, y0, x0] = g if k == 0 else zero
+                    gx[b, ci, y0, x0 + 1] = g if k == 1 else zero
+                    gx[b, ci, y0 + 1, x0] = g if k == w else zero
+                    gx[b, ci, y0 + 1, x0 + 1] = g if k == w + 1 else zero
+    return gx
+
+
 @numba.njit(cache=True, parallel=True)
 def pool_scatter_parallel(gy, idx, h, w):
     n, c = gy.shape[0], gy.shape[1]
@@ -562,12 +586,16 @@ def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):
     return kernel(x, kh, kw, sh, sw, ph, pw, oh, ow)
 
 
-def pool_scatter(gy, idx, h, w):
+def pool_scatter(gy, idx, h, w, window2x2=False):
+    """gx (N, C, h, w): each gradient added at its window's winner; window2x2: the windows
+    are the 2x2, stride-2 ones (each cell in at most one)."""
     if not _numba_ok(gy, idx):
         if cuda.fits(gy):
             return cuda.pool_scatter(gy, idx, h, w)
         return pool_scatter_numpy(gy, idx, h, w)
     gy = np.ascontiguousarray(gy)
+    if window2x2:
+        return pool_scatter_2x2_serial(gy, idx, h, w)
     kernel = pool_scatter_parallel if gy.size >= POOL_PARALLEL_MIN_WORK else \
         pool_scatter_serial
     return kernel(gy, idx, h, w)

@@ -43,20 +43,25 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
-        return PoolScatter(self.idx, self.g.h, self.g.w)(gy)
+        return self._scatter()(gy)
 
     def backward_arrays(self, gy):
-        return PoolScatter(self.idx, self.g.h, self.g.w).forward(gy)
+        return self._scatter().forward(gy)
+
+    def _scatter(self):
+        return PoolScatter(self.idx, self.g.h, self.g.w,
+                           window2x2=self.g.args()[:6] == (2, 2, 2, 2, 0, 0))
 
 
 class PoolScatter(Function):
-    """Add each gradient into the input cell its window picked (the adjoint of a gather)."""
+    """Add each gradient into the input cell its window picked (the adjoint of a gather);
+    window2x2: the windows are 2x2 with stride 2 (a faster kernel, the same numbers)."""
 
-    def __init__(self, idx, h, w):
-        self.idx, self.h, self.w = idx, h, w
+    def __init__(self, idx, h, w, window2x2=False):
+        self.idx, self.h, self.w, self.window2x2 = idx, h, w, window2x2
 
     def forward(self, gy):
-        return pool_scatter(gy, self.idx, self.h, self.w)
+        return pool_scatter(gy, self.idx, self.h, self.w, self.window2x2)
 
     def backward(self, ggx):
         return PoolGather(self.idx)(ggx)
