@@ -330,3 +330,21 @@ def test_the_per_sample_weight_gradient_gives_the_one_gemm_numbers(monkeypatch, 
         (y * y).sum().backward()
         grads.append(tw.grad.data)
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+
+
+def test_threads_both_runs_the_second_on_a_helper_thread_unless_single_threaded():
+    import os
+    import threading
+
+    from minigan.backend import threads
+    where = lambda: threading.current_thread().name       # noqa: E731
+    here = where()
+    a, b = threads.both(where, where)
+    assert a == here and b != here and b.startswith("minigan")
+    with threads.single_threaded():
+        assert threads.both(where, where) == (here, here)
+    pid = os.fork()                  # a forked child (the sweep's workers) makes its own
+    if pid == 0:
+        ok = threads.both(where, where)[1].startswith("minigan")
+        os._exit(0 if ok else 1)
+    assert os.waitpid(pid, 0)[1] == 0

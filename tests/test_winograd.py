@@ -117,6 +117,32 @@ def test_a_winograd_layers_input_gradient_is_its_forwards_adjoint(monkeypatch):
     np.testing.assert_allclose(w.grad.data, w2.grad.data, rtol=1e-11, atol=1e-11)
 
 
+def test_a_winograd_layers_two_gradients_on_two_threads_give_the_same_bits(monkeypatch):
+    """Backward.both (the weight gradient on a helper thread) against each gradient alone, and
+    against one thread; it is the path taken when both gradients are needed."""
+    from minigan.backend import threads
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((3, 16, 9, 9)), rng.standard_normal((8, 16, 5, 5))
+    gy = rng.standard_normal((3, 8, 9, 9)).astype(np.float32)
+
+    def grads(need_x, need_w):
+        tx = mg.tensor(x.astype(np.float32), requires_grad=need_x)
+        tw = mg.tensor(w.astype(np.float32), requires_grad=need_w)
+        F.conv2d(tx, tw, padding=2).backward(gy)
+        return tx.grad, tw.grad
+    calls = []
+    real = threads.both
+    monkeypatch.setattr(threads, "both", lambda f, g: calls.append(1) or real(f, g))
+    gx, gw = grads(True, True)
+    assert calls == [1]
+    np.testing.assert_array_equal(gx.data, grads(True, False)[0].data)
+    np.testing.assert_array_equal(gw.data, grads(False, True)[1].data)
+    with threads.single_threaded():
+        gx1, gw1 = grads(True, True)
+    np.testing.assert_array_equal(gx.data, gx1.data)
+    np.testing.assert_array_equal(gw.data, gw1.data)
+
+
 def _kw(g, transposed):
     kw = dict(padding=g["padding"], stride=g["stride"])
     if transposed:

@@ -8,9 +8,13 @@ the 2 cores busy, OpenBLAS's threads waited on each other at every call (2,000 t
 threaded against 1.05 s on one thread). ``single_threaded()`` pins BLAS (and Numba's
 parallel kernels) to one thread for a block of code, so a seed gives the same numbers on any
 thread count and a busy neighbour slows the run by at most its share of the machine.
-The convolutional models keep the default threads, where they pay (see benchmarks/).
+The convolutional models keep the default threads, where they pay (see benchmarks/), and
+``both(f, g)`` runs two independent pieces of BLAS work at once (a Winograd layer's two
+gradients, whose small GEMMs OpenBLAS runs on one thread each).
 """
 import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 from threadpoolctl import threadpool_limits
@@ -26,3 +30,19 @@ def single_threaded():
             yield
         finally:
             numba.set_num_threads(before)
+
+
+_helper = []          # one helper thread, made on first use, forgotten in a forked child
+os.register_at_fork(after_in_child=_helper.clear)
+
+
+def both(f, g):
+    """(f(), g()): g on a helper thread while this one runs f, when more than one thread is
+    allowed (not inside ``single_threaded``), else one after the other. For independent work
+    that releases the GIL (BLAS calls); each result is the same computation either way."""
+    if numba.get_num_threads() < 2:
+        return f(), g()
+    if not _helper:
+        _helper.append(ThreadPoolExecutor(1, thread_name_prefix="minigan"))
+    pending = _helper[0].submit(g)
+    return f(), pending.result()

@@ -321,8 +321,11 @@ class Conv2d(_Biased):
 
     def backward_arrays(self, gy):   # reuses the forward's im2col instead of recomputing it
         w = self.inputs[1]
-        gx = self._input_grad(gy, w.data) if self.needs[0] else None
-        gw = self.weight_grad(gy) if self.needs[1] else None
+        if all(self.needs[:2]) and hasattr(self.weight_grad, "both"):
+            gx, gw = self.weight_grad.both(gy)          # Winograd's, on two threads
+        else:
+            gx = self._input_grad(gy, w.data) if self.needs[0] else None
+            gw = self.weight_grad(gy) if self.needs[1] else None
         return (gx, gw) + self._bias_grad_arrays(gy)
 
     def _input_grad(self, gy, w):
