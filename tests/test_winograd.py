@@ -117,6 +117,16 @@ def test_a_winograd_layers_input_gradient_is_its_forwards_adjoint(monkeypatch):
     np.testing.assert_allclose(w.grad.data, w2.grad.data, rtol=1e-11, atol=1e-11)
 
 
+@pytest.mark.parametrize("planes", [1, 25, 64])
+def test_the_split_batched_matmul_gives_one_matmuls_bits(planes):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((planes, 37, 16)).astype(np.float32)
+    b = rng.standard_normal((planes, 16, 9)).astype(np.float32)
+    got = winograd.batched_matmul(a, b)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.matmul(a, b))
+
+
 def test_a_winograd_layers_two_gradients_on_two_threads_give_the_same_bits(monkeypatch):
     """Backward.both (the weight gradient on a helper thread) against each gradient alone, and
     against one thread; it is the path taken when both gradients are needed."""

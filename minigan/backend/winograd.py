@@ -202,11 +202,23 @@ def conv2d(x, w, plan, bias=None, fast=True):
     n, (co, ci) = plan.n, w.shape[:2]
     u = np.einsum("ai,ocij,bj->abco", g, w, g, optimize=True).reshape(n * n, ci, co)
     u = u.astype(x.dtype)
-    yd = plan.kernels(fast)[1](np.matmul(v, u), at, x.shape[0], plan.th, plan.tw)
+    yd = plan.kernels(fast)[1](batched_matmul(v, u), at, x.shape[0], plan.th, plan.tw)
     y = (from_phases_numba if fast else from_phases)(yd, plan.oh, plan.ow)
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
     return y, Backward(v, u, x.shape, w.shape, plan, fast)
+
+
+def batched_matmul(a, b):
+    """a @ b over the n n planes, each half of them on its own thread (threads.both: OpenBLAS
+    runs each of these small GEMMs on one thread; the same numbers as one np.matmul). The
+    thesis CNN's second layer, forward and backward: 6.0 -> 5.8 ms with SkylakeX kernels,
+    7.0 -> 6.9 with Haswell's."""
+    out = np.empty(a.shape[:2] + b.shape[2:], dtype=np.result_type(a, b))
+    h = a.shape[0] // 2
+    threads.both(lambda: np.matmul(a[:h], b[:h], out=out[:h]),
+                 lambda: np.matmul(a[h:], b[h:], out=out[h:]))
+    return out
 
 
 class Backward:
