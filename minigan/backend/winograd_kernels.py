@@ -194,48 +194,49 @@ def input_adjoint_4x2(gv, bt, nb, th, tw):
     K4_4 = bt[4, 4]
     c = gv.shape[2]
     hp, wp = (th - 1) * 4 + 5, (tw - 1) * 4 + 5
-    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    rows, run, row = nb * th, tw * c, wp * c
+    plane = rows * run
+    gf = gv.reshape(-1)
+    rr = np.zeros(5 * rows * row, dtype=gv.dtype)   # R[a, q]: tile row q's columns
+    s = np.empty(5 * run, dtype=gv.dtype)           # S[j] of one (a, q)
+    for a in range(5):                  # S[j] = sum_b gV[a, b] BT[b, j], by a
+        for q in range(rows):
+            for k in range(run):
+                g0 = gf[U((a * 5 + 0) * plane + q * run + k)]
+                g1 = gf[U((a * 5 + 1) * plane + q * run + k)]
+                g2 = gf[U((a * 5 + 2) * plane + q * run + k)]
+                g3 = gf[U((a * 5 + 3) * plane + q * run + k)]
+                g4 = gf[U((a * 5 + 4) * plane + q * run + k)]
+                s[U(0 * run + k)] = K0_0 * g0
+                s[U(1 * run + k)] = K0_1 * g0 + K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4
+                s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K4_2 * g4
+                s[U(3 * run + k)] = K0_3 * g0 + K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4
+                s[U(4 * run + k)] = K4_4 * g4
+            for j in range(5):          # input column tx 4 + j gets S[j][tx]
+                for tx in range(tw):
+                    dst = (a * rows + q) * row + (tx * 4 + j) * c
+                    src = j * run + tx * c
+                    for k in range(c):
+                        rr[U(dst + k)] += s[U(src + k)]
     gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
-    gf, gxf = gv.reshape(-1), gx.reshape(-1)
-    for sample in range(nb):              # one sample's tile rows
-        s = np.empty(5 * run, dtype=gv.dtype)       # a tile row's S[j]
-        rr = np.empty(5 * row, dtype=gv.dtype)      # its R[a], input columns
-        t = np.empty(5 * row, dtype=gv.dtype)       # its T[i], input rows
-        for ty in range(th):
-            q = sample * th + ty
-            rr[:] = 0
-            for a in range(5):              # S[j] = sum_b gV[a, b] BT[b, j]
-                for k in range(run):
-                    g0 = gf[U((a * 5 + 0) * plane + q * run + k)]
-                    g1 = gf[U((a * 5 + 1) * plane + q * run + k)]
-                    g2 = gf[U((a * 5 + 2) * plane + q * run + k)]
-                    g3 = gf[U((a * 5 + 3) * plane + q * run + k)]
-                    g4 = gf[U((a * 5 + 4) * plane + q * run + k)]
-                    s[U(0 * run + k)] = K0_0 * g0
-                    s[U(1 * run + k)] = K0_1 * g0 + K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4
-                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K4_2 * g4
-                    s[U(3 * run + k)] = K0_3 * g0 + K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4
-                    s[U(4 * run + k)] = K4_4 * g4
-                for j in range(5):          # input column tx 4 + j gets S[j][tx]
-                    for tx in range(tw):
-                        dst, src = a * row + (tx * 4 + j) * c, j * run + tx * c
-                        for k in range(c):
-                            rr[U(dst + k)] += s[U(src + k)]
-            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
-                r0 = rr[U(0 * row + k)]
-                r1 = rr[U(1 * row + k)]
-                r2 = rr[U(2 * row + k)]
-                r3 = rr[U(3 * row + k)]
-                r4 = rr[U(4 * row + k)]
-                t[U(0 * row + k)] = K0_0 * r0
-                t[U(1 * row + k)] = K0_1 * r0 + K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4
-                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K4_2 * r4
-                t[U(3 * row + k)] = K0_3 * r0 + K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4
-                t[U(4 * row + k)] = K4_4 * r4
-            base = (sample * hp + ty * 4) * row
-            for i in range(5):              # input row ty 4 + i gets T[i]
-                for k in range(row):
-                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    gxf = gx.reshape(-1)
+    t = np.empty(5 * row, dtype=gv.dtype)           # T[i] of one tile row
+    for q in range(rows):
+        for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+            r0 = rr[U((0 * rows + q) * row + k)]
+            r1 = rr[U((1 * rows + q) * row + k)]
+            r2 = rr[U((2 * rows + q) * row + k)]
+            r3 = rr[U((3 * rows + q) * row + k)]
+            r4 = rr[U((4 * rows + q) * row + k)]
+            t[U(0 * row + k)] = K0_0 * r0
+            t[U(1 * row + k)] = K0_1 * r0 + K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4
+            t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K4_2 * r4
+            t[U(3 * row + k)] = K0_3 * r0 + K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4
+            t[U(4 * row + k)] = K4_4 * r4
+        base = ((q // th) * hp + (q % th) * 4) * row
+        for i in range(5):              # input row ty 4 + i gets T[i]
+            for k in range(row):
+                gxf[U(base + i * row + k)] += t[U(i * row + k)]
     return gx
 
 
@@ -376,44 +377,45 @@ def input_adjoint_2x3(gv, bt, nb, th, tw):
     K3_3 = bt[3, 3]
     c = gv.shape[2]
     hp, wp = (th - 1) * 2 + 4, (tw - 1) * 2 + 4
-    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    rows, run, row = nb * th, tw * c, wp * c
+    plane = rows * run
+    gf = gv.reshape(-1)
+    rr = np.zeros(4 * rows * row, dtype=gv.dtype)   # R[a, q]: tile row q's columns
+    s = np.empty(4 * run, dtype=gv.dtype)           # S[j] of one (a, q)
+    for a in range(4):                  # S[j] = sum_b gV[a, b] BT[b, j], by a
+        for q in range(rows):
+            for k in range(run):
+                g0 = gf[U((a * 4 + 0) * plane + q * run + k)]
+                g1 = gf[U((a * 4 + 1) * plane + q * run + k)]
+                g2 = gf[U((a * 4 + 2) * plane + q * run + k)]
+                g3 = gf[U((a * 4 + 3) * plane + q * run + k)]
+                s[U(0 * run + k)] = K0_0 * g0
+                s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3
+                s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2
+                s[U(3 * run + k)] = K3_3 * g3
+            for j in range(4):          # input column tx 2 + j gets S[j][tx]
+                for tx in range(tw):
+                    dst = (a * rows + q) * row + (tx * 2 + j) * c
+                    src = j * run + tx * c
+                    for k in range(c):
+                        rr[U(dst + k)] += s[U(src + k)]
     gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
-    gf, gxf = gv.reshape(-1), gx.reshape(-1)
-    for sample in range(nb):              # one sample's tile rows
-        s = np.empty(4 * run, dtype=gv.dtype)       # a tile row's S[j]
-        rr = np.empty(4 * row, dtype=gv.dtype)      # its R[a], input columns
-        t = np.empty(4 * row, dtype=gv.dtype)       # its T[i], input rows
-        for ty in range(th):
-            q = sample * th + ty
-            rr[:] = 0
-            for a in range(4):              # S[j] = sum_b gV[a, b] BT[b, j]
-                for k in range(run):
-                    g0 = gf[U((a * 4 + 0) * plane + q * run + k)]
-                    g1 = gf[U((a * 4 + 1) * plane + q * run + k)]
-                    g2 = gf[U((a * 4 + 2) * plane + q * run + k)]
-                    g3 = gf[U((a * 4 + 3) * plane + q * run + k)]
-                    s[U(0 * run + k)] = K0_0 * g0
-                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3
-                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2
-                    s[U(3 * run + k)] = K3_3 * g3
-                for j in range(4):          # input column tx 2 + j gets S[j][tx]
-                    for tx in range(tw):
-                        dst, src = a * row + (tx * 2 + j) * c, j * run + tx * c
-                        for k in range(c):
-                            rr[U(dst + k)] += s[U(src + k)]
-            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
-                r0 = rr[U(0 * row + k)]
-                r1 = rr[U(1 * row + k)]
-                r2 = rr[U(2 * row + k)]
-                r3 = rr[U(3 * row + k)]
-                t[U(0 * row + k)] = K0_0 * r0
-                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3
-                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2
-                t[U(3 * row + k)] = K3_3 * r3
-            base = (sample * hp + ty * 2) * row
-            for i in range(4):              # input row ty 2 + i gets T[i]
-                for k in range(row):
-                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    gxf = gx.reshape(-1)
+    t = np.empty(4 * row, dtype=gv.dtype)           # T[i] of one tile row
+    for q in range(rows):
+        for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+            r0 = rr[U((0 * rows + q) * row + k)]
+            r1 = rr[U((1 * rows + q) * row + k)]
+            r2 = rr[U((2 * rows + q) * row + k)]
+            r3 = rr[U((3 * rows + q) * row + k)]
+            t[U(0 * row + k)] = K0_0 * r0
+            t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3
+            t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2
+            t[U(3 * row + k)] = K3_3 * r3
+        base = ((q // th) * hp + (q % th) * 2) * row
+        for i in range(4):              # input row ty 2 + i gets T[i]
+            for k in range(row):
+                gxf[U(base + i * row + k)] += t[U(i * row + k)]
     return gx
 
 
@@ -632,52 +634,53 @@ def input_adjoint_4x3(gv, bt, nb, th, tw):
     K5_5 = bt[5, 5]
     c = gv.shape[2]
     hp, wp = (th - 1) * 4 + 6, (tw - 1) * 4 + 6
-    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    rows, run, row = nb * th, tw * c, wp * c
+    plane = rows * run
+    gf = gv.reshape(-1)
+    rr = np.zeros(6 * rows * row, dtype=gv.dtype)   # R[a, q]: tile row q's columns
+    s = np.empty(6 * run, dtype=gv.dtype)           # S[j] of one (a, q)
+    for a in range(6):                  # S[j] = sum_b gV[a, b] BT[b, j], by a
+        for q in range(rows):
+            for k in range(run):
+                g0 = gf[U((a * 6 + 0) * plane + q * run + k)]
+                g1 = gf[U((a * 6 + 1) * plane + q * run + k)]
+                g2 = gf[U((a * 6 + 2) * plane + q * run + k)]
+                g3 = gf[U((a * 6 + 3) * plane + q * run + k)]
+                g4 = gf[U((a * 6 + 4) * plane + q * run + k)]
+                g5 = gf[U((a * 6 + 5) * plane + q * run + k)]
+                s[U(0 * run + k)] = K0_0 * g0
+                s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5
+                s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4
+                s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5
+                s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4
+                s[U(5 * run + k)] = K5_5 * g5
+            for j in range(6):          # input column tx 4 + j gets S[j][tx]
+                for tx in range(tw):
+                    dst = (a * rows + q) * row + (tx * 4 + j) * c
+                    src = j * run + tx * c
+                    for k in range(c):
+                        rr[U(dst + k)] += s[U(src + k)]
     gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
-    gf, gxf = gv.reshape(-1), gx.reshape(-1)
-    for sample in range(nb):              # one sample's tile rows
-        s = np.empty(6 * run, dtype=gv.dtype)       # a tile row's S[j]
-        rr = np.empty(6 * row, dtype=gv.dtype)      # its R[a], input columns
-        t = np.empty(6 * row, dtype=gv.dtype)       # its T[i], input rows
-        for ty in range(th):
-            q = sample * th + ty
-            rr[:] = 0
-            for a in range(6):              # S[j] = sum_b gV[a, b] BT[b, j]
-                for k in range(run):
-                    g0 = gf[U((a * 6 + 0) * plane + q * run + k)]
-                    g1 = gf[U((a * 6 + 1) * plane + q * run + k)]
-                    g2 = gf[U((a * 6 + 2) * plane + q * run + k)]
-                    g3 = gf[U((a * 6 + 3) * plane + q * run + k)]
-                    g4 = gf[U((a * 6 + 4) * plane + q * run + k)]
-                    g5 = gf[U((a * 6 + 5) * plane + q * run + k)]
-                    s[U(0 * run + k)] = K0_0 * g0
-                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5
-                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4
-                    s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5
-                    s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4
-                    s[U(5 * run + k)] = K5_5 * g5
-                for j in range(6):          # input column tx 4 + j gets S[j][tx]
-                    for tx in range(tw):
-                        dst, src = a * row + (tx * 4 + j) * c, j * run + tx * c
-                        for k in range(c):
-                            rr[U(dst + k)] += s[U(src + k)]
-            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
-                r0 = rr[U(0 * row + k)]
-                r1 = rr[U(1 * row + k)]
-                r2 = rr[U(2 * row + k)]
-                r3 = rr[U(3 * row + k)]
-                r4 = rr[U(4 * row + k)]
-                r5 = rr[U(5 * row + k)]
-                t[U(0 * row + k)] = K0_0 * r0
-                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5
-                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4
-                t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5
-                t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4
-                t[U(5 * row + k)] = K5_5 * r5
-            base = (sample * hp + ty * 4) * row
-            for i in range(6):              # input row ty 4 + i gets T[i]
-                for k in range(row):
-                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    gxf = gx.reshape(-1)
+    t = np.empty(6 * row, dtype=gv.dtype)           # T[i] of one tile row
+    for q in range(rows):
+        for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+            r0 = rr[U((0 * rows + q) * row + k)]
+            r1 = rr[U((1 * rows + q) * row + k)]
+            r2 = rr[U((2 * rows + q) * row + k)]
+            r3 = rr[U((3 * rows + q) * row + k)]
+            r4 = rr[U((4 * rows + q) * row + k)]
+            r5 = rr[U((5 * rows + q) * row + k)]
+            t[U(0 * row + k)] = K0_0 * r0
+            t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5
+            t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4
+            t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5
+            t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4
+            t[U(5 * row + k)] = K5_5 * r5
+        base = ((q // th) * hp + (q % th) * 4) * row
+        for i in range(6):              # input row ty 4 + i gets T[i]
+            for k in range(row):
+                gxf[U(base + i * row + k)] += t[U(i * row + k)]
     return gx
 
 
@@ -872,52 +875,53 @@ def input_adjoint_2x5(gv, bt, nb, th, tw):
     K5_5 = bt[5, 5]
     c = gv.shape[2]
     hp, wp = (th - 1) * 2 + 6, (tw - 1) * 2 + 6
-    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    rows, run, row = nb * th, tw * c, wp * c
+    plane = rows * run
+    gf = gv.reshape(-1)
+    rr = np.zeros(6 * rows * row, dtype=gv.dtype)   # R[a, q]: tile row q's columns
+    s = np.empty(6 * run, dtype=gv.dtype)           # S[j] of one (a, q)
+    for a in range(6):                  # S[j] = sum_b gV[a, b] BT[b, j], by a
+        for q in range(rows):
+            for k in range(run):
+                g0 = gf[U((a * 6 + 0) * plane + q * run + k)]
+                g1 = gf[U((a * 6 + 1) * plane + q * run + k)]
+                g2 = gf[U((a * 6 + 2) * plane + q * run + k)]
+                g3 = gf[U((a * 6 + 3) * plane + q * run + k)]
+                g4 = gf[U((a * 6 + 4) * plane + q * run + k)]
+                g5 = gf[U((a * 6 + 5) * plane + q * run + k)]
+                s[U(0 * run + k)] = K0_0 * g0
+                s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5
+                s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4
+                s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5
+                s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4
+                s[U(5 * run + k)] = K5_5 * g5
+            for j in range(6):          # input column tx 2 + j gets S[j][tx]
+                for tx in range(tw):
+                    dst = (a * rows + q) * row + (tx * 2 + j) * c
+                    src = j * run + tx * c
+                    for k in range(c):
+                        rr[U(dst + k)] += s[U(src + k)]
     gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
-    gf, gxf = gv.reshape(-1), gx.reshape(-1)
-    for sample in range(nb):              # one sample's tile rows
-        s = np.empty(6 * run, dtype=gv.dtype)       # a tile row's S[j]
-        rr = np.empty(6 * row, dtype=gv.dtype)      # its R[a], input columns
-        t = np.empty(6 * row, dtype=gv.dtype)       # its T[i], input rows
-        for ty in range(th):
-            q = sample * th + ty
-            rr[:] = 0
-            for a in range(6):              # S[j] = sum_b gV[a, b] BT[b, j]
-                for k in range(run):
-                    g0 = gf[U((a * 6 + 0) * plane + q * run + k)]
-                    g1 = gf[U((a * 6 + 1) * plane + q * run + k)]
-                    g2 = gf[U((a * 6 + 2) * plane + q * run + k)]
-                    g3 = gf[U((a * 6 + 3) * plane + q * run + k)]
-                    g4 = gf[U((a * 6 + 4) * plane + q * run + k)]
-                    g5 = gf[U((a * 6 + 5) * plane + q * run + k)]
-                    s[U(0 * run + k)] = K0_0 * g0
-                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5
-                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4
-                    s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5
-                    s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4
-                    s[U(5 * run + k)] = K5_5 * g5
-                for j in range(6):          # input column tx 2 + j gets S[j][tx]
-                    for tx in range(tw):
-                        dst, src = a * row + (tx * 2 + j) * c, j * run + tx * c
-                        for k in range(c):
-                            rr[U(dst + k)] += s[U(src + k)]
-            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
-                r0 = rr[U(0 * row + k)]
-                r1 = rr[U(1 * row + k)]
-                r2 = rr[U(2 * row + k)]
-                r3 = rr[U(3 * row + k)]
-                r4 = rr[U(4 * row + k)]
-                r5 = rr[U(5 * row + k)]
-                t[U(0 * row + k)] = K0_0 * r0
-                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5
-                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4
-                t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5
-                t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4
-                t[U(5 * row + k)] = K5_5 * r5
-            base = (sample * hp + ty * 2) * row
-            for i in range(6):              # input row ty 2 + i gets T[i]
-                for k in range(row):
-                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    gxf = gx.reshape(-1)
+    t = np.empty(6 * row, dtype=gv.dtype)           # T[i] of one tile row
+    for q in range(rows):
+        for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+            r0 = rr[U((0 * rows + q) * row + k)]
+            r1 = rr[U((1 * rows + q) * row + k)]
+            r2 = rr[U((2 * rows + q) * row + k)]
+            r3 = rr[U((3 * rows + q) * row + k)]
+            r4 = rr[U((4 * rows + q) * row + k)]
+            r5 = rr[U((5 * rows + q) * row + k)]
+            t[U(0 * row + k)] = K0_0 * r0
+            t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5
+            t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4
+            t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5
+            t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4
+            t[U(5 * row + k)] = K5_5 * r5
+        base = ((q // th) * hp + (q % th) * 2) * row
+        for i in range(6):              # input row ty 2 + i gets T[i]
+            for k in range(row):
+                gxf[U(base + i * row + k)] += t[U(i * row + k)]
     return gx
 
 
@@ -1214,58 +1218,59 @@ def input_adjoint_4x5(gv, bt, nb, th, tw):
     K7_7 = bt[7, 7]
     c = gv.shape[2]
     hp, wp = (th - 1) * 4 + 8, (tw - 1) * 4 + 8
-    run, row, plane = tw * c, wp * c, nb * th * tw * c
+    rows, run, row = nb * th, tw * c, wp * c
+    plane = rows * run
+    gf = gv.reshape(-1)
+    rr = np.zeros(8 * rows * row, dtype=gv.dtype)   # R[a, q]: tile row q's columns
+    s = np.empty(8 * run, dtype=gv.dtype)           # S[j] of one (a, q)
+    for a in range(8):                  # S[j] = sum_b gV[a, b] BT[b, j], by a
+        for q in range(rows):
+            for k in range(run):
+                g0 = gf[U((a * 8 + 0) * plane + q * run + k)]
+                g1 = gf[U((a * 8 + 1) * plane + q * run + k)]
+                g2 = gf[U((a * 8 + 2) * plane + q * run + k)]
+                g3 = gf[U((a * 8 + 3) * plane + q * run + k)]
+                g4 = gf[U((a * 8 + 4) * plane + q * run + k)]
+                g5 = gf[U((a * 8 + 5) * plane + q * run + k)]
+                g6 = gf[U((a * 8 + 6) * plane + q * run + k)]
+                g7 = gf[U((a * 8 + 7) * plane + q * run + k)]
+                s[U(0 * run + k)] = K0_0 * g0
+                s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5 + K6_1 * g6 + K7_1 * g7
+                s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4 + K5_2 * g5 + K6_2 * g6
+                s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5 + K6_3 * g6 + K7_3 * g7
+                s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4 + K5_4 * g5 + K6_4 * g6
+                s[U(5 * run + k)] = K1_5 * g1 + K2_5 * g2 + K3_5 * g3 + K4_5 * g4 + K5_5 * g5 + K6_5 * g6 + K7_5 * g7
+                s[U(6 * run + k)] = K0_6 * g0 + K1_6 * g1 + K2_6 * g2 + K3_6 * g3 + K4_6 * g4 + K5_6 * g5 + K6_6 * g6
+                s[U(7 * run + k)] = K7_7 * g7
+            for j in range(8):          # input column tx 4 + j gets S[j][tx]
+                for tx in range(tw):
+                    dst = (a * rows + q) * row + (tx * 4 + j) * c
+                    src = j * run + tx * c
+                    for k in range(c):
+                        rr[U(dst + k)] += s[U(src + k)]
     gx = np.zeros((nb, hp, wp, c), dtype=gv.dtype)
-    gf, gxf = gv.reshape(-1), gx.reshape(-1)
-    for sample in range(nb):              # one sample's tile rows
-        s = np.empty(8 * run, dtype=gv.dtype)       # a tile row's S[j]
-        rr = np.empty(8 * row, dtype=gv.dtype)      # its R[a], input columns
-        t = np.empty(8 * row, dtype=gv.dtype)       # its T[i], input rows
-        for ty in range(th):
-            q = sample * th + ty
-            rr[:] = 0
-            for a in range(8):              # S[j] = sum_b gV[a, b] BT[b, j]
-                for k in range(run):
-                    g0 = gf[U((a * 8 + 0) * plane + q * run + k)]
-                    g1 = gf[U((a * 8 + 1) * plane + q * run + k)]
-                    g2 = gf[U((a * 8 + 2) * plane + q * run + k)]
-                    g3 = gf[U((a * 8 + 3) * plane + q * run + k)]
-                    g4 = gf[U((a * 8 + 4) * plane + q * run + k)]
-                    g5 = gf[U((a * 8 + 5) * plane + q * run + k)]
-                    g6 = gf[U((a * 8 + 6) * plane + q * run + k)]
-                    g7 = gf[U((a * 8 + 7) * plane + q * run + k)]
-                    s[U(0 * run + k)] = K0_0 * g0
-                    s[U(1 * run + k)] = K1_1 * g1 + K2_1 * g2 + K3_1 * g3 + K4_1 * g4 + K5_1 * g5 + K6_1 * g6 + K7_1 * g7
-                    s[U(2 * run + k)] = K0_2 * g0 + K1_2 * g1 + K2_2 * g2 + K3_2 * g3 + K4_2 * g4 + K5_2 * g5 + K6_2 * g6
-                    s[U(3 * run + k)] = K1_3 * g1 + K2_3 * g2 + K3_3 * g3 + K4_3 * g4 + K5_3 * g5 + K6_3 * g6 + K7_3 * g7
-                    s[U(4 * run + k)] = K0_4 * g0 + K1_4 * g1 + K2_4 * g2 + K3_4 * g3 + K4_4 * g4 + K5_4 * g5 + K6_4 * g6
-                    s[U(5 * run + k)] = K1_5 * g1 + K2_5 * g2 + K3_5 * g3 + K4_5 * g4 + K5_5 * g5 + K6_5 * g6 + K7_5 * g7
-                    s[U(6 * run + k)] = K0_6 * g0 + K1_6 * g1 + K2_6 * g2 + K3_6 * g3 + K4_6 * g4 + K5_6 * g5 + K6_6 * g6
-                    s[U(7 * run + k)] = K7_7 * g7
-                for j in range(8):          # input column tx 4 + j gets S[j][tx]
-                    for tx in range(tw):
-                        dst, src = a * row + (tx * 4 + j) * c, j * run + tx * c
-                        for k in range(c):
-                            rr[U(dst + k)] += s[U(src + k)]
-            for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
-                r0 = rr[U(0 * row + k)]
-                r1 = rr[U(1 * row + k)]
-                r2 = rr[U(2 * row + k)]
-                r3 = rr[U(3 * row + k)]
-                r4 = rr[U(4 * row + k)]
-                r5 = rr[U(5 * row + k)]
-                r6 = rr[U(6 * row + k)]
-                r7 = rr[U(7 * row + k)]
-                t[U(0 * row + k)] = K0_0 * r0
-                t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5 + K6_1 * r6 + K7_1 * r7
-                t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4 + K5_2 * r5 + K6_2 * r6
-                t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5 + K6_3 * r6 + K7_3 * r7
-                t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4 + K5_4 * r5 + K6_4 * r6
-                t[U(5 * row + k)] = K1_5 * r1 + K2_5 * r2 + K3_5 * r3 + K4_5 * r4 + K5_5 * r5 + K6_5 * r6 + K7_5 * r7
-                t[U(6 * row + k)] = K0_6 * r0 + K1_6 * r1 + K2_6 * r2 + K3_6 * r3 + K4_6 * r4 + K5_6 * r5 + K6_6 * r6
-                t[U(7 * row + k)] = K7_7 * r7
-            base = (sample * hp + ty * 4) * row
-            for i in range(8):              # input row ty 4 + i gets T[i]
-                for k in range(row):
-                    gxf[U(base + i * row + k)] += t[U(i * row + k)]
+    gxf = gx.reshape(-1)
+    t = np.empty(8 * row, dtype=gv.dtype)           # T[i] of one tile row
+    for q in range(rows):
+        for k in range(row):              # T[i] = sum_a BT[a, i] R[a]
+            r0 = rr[U((0 * rows + q) * row + k)]
+            r1 = rr[U((1 * rows + q) * row + k)]
+            r2 = rr[U((2 * rows + q) * row + k)]
+            r3 = rr[U((3 * rows + q) * row + k)]
+            r4 = rr[U((4 * rows + q) * row + k)]
+            r5 = rr[U((5 * rows + q) * row + k)]
+            r6 = rr[U((6 * rows + q) * row + k)]
+            r7 = rr[U((7 * rows + q) * row + k)]
+            t[U(0 * row + k)] = K0_0 * r0
+            t[U(1 * row + k)] = K1_1 * r1 + K2_1 * r2 + K3_1 * r3 + K4_1 * r4 + K5_1 * r5 + K6_1 * r6 + K7_1 * r7
+            t[U(2 * row + k)] = K0_2 * r0 + K1_2 * r1 + K2_2 * r2 + K3_2 * r3 + K4_2 * r4 + K5_2 * r5 + K6_2 * r6
+            t[U(3 * row + k)] = K1_3 * r1 + K2_3 * r2 + K3_3 * r3 + K4_3 * r4 + K5_3 * r5 + K6_3 * r6 + K7_3 * r7
+            t[U(4 * row + k)] = K0_4 * r0 + K1_4 * r1 + K2_4 * r2 + K3_4 * r3 + K4_4 * r4 + K5_4 * r5 + K6_4 * r6
+            t[U(5 * row + k)] = K1_5 * r1 + K2_5 * r2 + K3_5 * r3 + K4_5 * r4 + K5_5 * r5 + K6_5 * r6 + K7_5 * r7
+            t[U(6 * row + k)] = K0_6 * r0 + K1_6 * r1 + K2_6 * r2 + K3_6 * r3 + K4_6 * r4 + K5_6 * r5 + K6_6 * r6
+            t[U(7 * row + k)] = K7_7 * r7
+        base = ((q // th) * hp + (q % th) * 4) * row
+        for i in range(8):              # input row ty 4 + i gets T[i]
+            for k in range(row):
+                gxf[U(base + i * row + k)] += t[U(i * row + k)]
     return gx
