@@ -343,6 +343,8 @@ def test_threads_both_runs_the_second_on_a_helper_thread_unless_single_threaded(
     assert a == here and b != here and b.startswith("minigan")
     with threads.single_threaded():
         assert threads.both(where, where) == (here, here)
+    _, inner = threads.both(where, lambda: threads.both(where, where))   # no deadlock
+    assert inner[0] == inner[1] == b
     pid = os.fork()                  # a forked child (the sweep's workers) makes its own
     if pid == 0:
         ok = threads.both(where, where)[1].startswith("minigan")

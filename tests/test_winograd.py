@@ -109,22 +109,12 @@ def test_a_winograd_layers_input_gradient_is_its_forwards_adjoint(monkeypatch):
     w = mg.tensor(rng.standard_normal((16, 16, 5, 5)), requires_grad=True)
     y = F.conv2d(x, w, padding=2)
     y.backward(np.ones(y.shape))
-    assert sorted(calls) == ["transform_input", "transform_output_grad"]
+    assert sorted(calls) == ["transform_input"] * 2 + ["transform_output_grad"] * 2  # halves
     with conv.conv_strategy("im2col"):
         x2, w2 = (mg.tensor(t.data, requires_grad=True) for t in (x, w))
         F.conv2d(x2, w2, padding=2).backward(np.ones(y.shape))
     np.testing.assert_allclose(x.grad.data, x2.grad.data, rtol=1e-11, atol=1e-11)
     np.testing.assert_allclose(w.grad.data, w2.grad.data, rtol=1e-11, atol=1e-11)
-
-
-@pytest.mark.parametrize("planes", [1, 25, 64])
-def test_the_split_batched_matmul_gives_one_matmuls_bits(planes):
-    rng = np.random.default_rng(8)
-    a = rng.standard_normal((planes, 37, 16)).astype(np.float32)
-    b = rng.standard_normal((planes, 16, 9)).astype(np.float32)
-    got = winograd.batched_matmul(a, b)
-    assert got.dtype == np.float32
-    np.testing.assert_array_equal(got, np.matmul(a, b))
 
 
 def test_a_winograd_layers_two_gradients_on_two_threads_give_the_same_bits(monkeypatch):

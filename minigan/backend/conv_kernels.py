@@ -465,7 +465,7 @@ def pool_scatter_parallel(gy, idx, h, w):
 # gradient (0.19-0.25 against 0.15), so those stay NumPy's.
 
 
-@numba.njit(cache=True, boundscheck=False)
+@numba.njit(cache=True, nogil=True, boundscheck=False)
 def from_phases_numba(yd, oh, ow):
     """y (N, C, oh, ow), y[n, k, i, q m + p] = yd[n, i, p, q, k], from the column-phase
     split yd (N, rows, m, tw, C) (winograd.from_phases's numbers)."""

@@ -14,6 +14,7 @@ gradients, whose small GEMMs OpenBLAS runs on one thread each).
 """
 import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -40,8 +41,8 @@ def both(f, g):
     """(f(), g()): g on a helper thread while this one runs f, when more than one thread is
     allowed (not inside ``single_threaded``), else one after the other. For independent work
     that releases the GIL (BLAS calls); each result is the same computation either way."""
-    if numba.get_num_threads() < 2:
-        return f(), g()
+    if numba.get_num_threads() < 2 or threading.current_thread().name.startswith("minigan"):
+        return f(), g()                              # (on the helper itself: no deadlock)
     if not _helper:
         _helper.append(ThreadPoolExecutor(1, thread_name_prefix="minigan"))
     pending = _helper[0].submit(g)

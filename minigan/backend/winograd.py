@@ -194,69 +194,91 @@ def transform_input(x, plan, fast):
     return plan.kernels(fast)[0](xd, bt, plan.th, plan.tw)
 
 
+def halves(n):
+    """The batch's two halves [(0, n // 2), (n // 2, n)] (one part for a batch of 1): each
+    runs the whole convolution on its own thread, the same split whatever the thread count."""
+    return [(0, n)] if n < 2 else [(0, n // 2), (n // 2, n)]
+
+
+def each_half(f, parts):
+    """[f(lo, hi) for (lo, hi) in parts], the second on a helper thread (threads.both)."""
+    if len(parts) == 1:
+        return [f(*parts[0])]
+    return list(threads.both(lambda: f(*parts[0]), lambda: f(*parts[1])))
+
+
 def conv2d(x, w, plan, bias=None, fast=True):
-    """(y, backward): y = conv2d(x, w) [+ bias] (N, C_out, oh, ow) by F(m, r), and its
-    Backward, which gives the weight and input gradients from the output's."""
+    """(y, backward): y = conv2d(x, w) [+ bias] (N, C_out, oh, ow) by F(m, r), each half of
+    the batch on its own thread (the transforms are Numba kernels that release the GIL, the
+    GEMMs small ones OpenBLAS runs on one thread), and its Backward. The thesis CNN's second
+    layer, forward and backward, blocks of 20 against one thread: 3.6-4.8 ms against
+    5.4-6.9 with OpenBLAS's SkylakeX kernels, 4.1-7.6 against 6.7-7.8 with its Haswell ones
+    (the machine's noise)."""
     at, g, _ = plan.matrices(x.dtype)
-    v = transform_input(x, plan, fast)
     n, (co, ci) = plan.n, w.shape[:2]
     u = np.einsum("ai,ocij,bj->abco", g, w, g, optimize=True).reshape(n * n, ci, co)
     u = u.astype(x.dtype)
-    yd = plan.kernels(fast)[1](batched_matmul(v, u), at, x.shape[0], plan.th, plan.tw)
-    y = (from_phases_numba if fast else from_phases)(yd, plan.oh, plan.ow)
+    output, copy = plan.kernels(fast)[1], from_phases_numba if fast else from_phases
+
+    def half(lo, hi):
+        v = transform_input(x[lo:hi], plan, fast)
+        return v, copy(output(np.matmul(v, u), at, hi - lo, plan.th, plan.tw), plan.oh,
+                       plan.ow)
+    parts = halves(x.shape[0])
+    done = each_half(half, parts)
+    y = done[0][1] if len(done) == 1 else np.concatenate([d[1] for d in done])
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
-    return y, Backward(v, u, x.shape, w.shape, plan, fast)
-
-
-def batched_matmul(a, b):
-    """a @ b over the n n planes, each half of them on its own thread (threads.both: OpenBLAS
-    runs each of these small GEMMs on one thread; the same numbers as one np.matmul). The
-    thesis CNN's second layer, forward and backward: 6.0 -> 5.8 ms with SkylakeX kernels,
-    7.0 -> 6.9 with Haswell's."""
-    out = np.empty(a.shape[:2] + b.shape[2:], dtype=np.result_type(a, b))
-    h = a.shape[0] // 2
-    threads.both(lambda: np.matmul(a[:h], b[:h], out=out[:h]),
-                 lambda: np.matmul(a[h:], b[h:], out=out[h:]))
-    return out
+    return y, Backward([d[0] for d in done], parts, u, x.shape, w.shape, plan, fast)
 
 
 class Backward:
-    """A Winograd convolution's gradients from its output's, gY. Both go through gM = A gY AT
-    per tile (the output transform's adjoint), made once for the two:
-    weight: G^T [sum over tiles of gM * V] G, reusing the forward's V;
+    """A Winograd convolution's gradients from its output's, gY, by the forward's halves of
+    the batch. Both go through gM = A gY AT per tile (the output transform's adjoint):
+    weight: G^T [sum over tiles of gM * V] G, reusing the forward's V (the halves' sums
+    added, in that order);
     input: the input transform's adjoint of gM U^T (U = G W G^T, the forward's), cropped."""
 
-    def __init__(self, v, u, xshape, wshape, plan, fast):
-        self.v, self.u, self.xshape, self.wshape = v, u, xshape, wshape
-        self.plan, self.fast, self._last = plan, fast, (None, None)
+    def __init__(self, vs, parts, u, xshape, wshape, plan, fast):
+        self.vs, self.parts, self.u, self.xshape = vs, parts, u, xshape
+        self.wshape, self.plan, self.fast = wshape, plan, fast
 
-    def transformed(self, gy):
-        """gM of gy, kept for the other gradient of the same gy."""
-        if self._last[0] is not gy:
-            self._last = (gy, transform_output_grad(gy, self.plan, self.fast))
-        return self._last[1]
+    def grads(self, gy, need_x=True, need_w=True):
+        """(input gradient (N, C_in, H, W) or None, weight gradient or None)."""
+        p, dt = self.plan, gy.dtype
+        ut = np.ascontiguousarray(self.u.transpose(0, 2, 1)) if need_x else None
+
+        def half(lo, hi):
+            gm = transform_output_grad(gy[lo:hi], p, self.fast)
+            v = self.vs[0 if lo == 0 else 1]
+            gu = np.matmul(gm.transpose(0, 2, 1), v) if need_w else None
+            if not need_x:
+                return None, gu
+            gxp = p.kernels(self.fast)[3](np.matmul(gm, ut), p.matrices(dt)[2], hi - lo,
+                                          p.th, p.tw)
+            return crop_nchw(gxp, p.ph, p.pw, *self.xshape[2:]), gu
+        done = each_half(half, self.parts)
+        gx = (done[0][0] if len(done) == 1 else np.concatenate([d[0] for d in done])) \
+            if need_x else None
+        gw = None
+        if need_w:
+            gu = done[0][1] if len(done) == 1 else done[0][1] + done[1][1]
+            gu = gu.reshape((p.n, p.n) + self.wshape[:2])
+            gw = np.einsum("ai,abok,bj->okij", p.matrices(dt)[1], gu, p.matrices(dt)[1],
+                           optimize=True).astype(dt)
+        return gx, gw
 
     def __call__(self, gy):
         """The weight gradient (C_out, C_in, r, r)."""
-        return weight_grad(self.v, gy, self.wshape, self.plan, self.fast,
-                           gm=self.transformed(gy))
-
-    def both(self, gy):
-        """(input gradient, weight gradient), the second's GEMMs on a helper thread while
-        this one computes the first (threads.both). The thesis CNN's second layer, forward
-        and backward: 8.1-8.8 -> 7.2-7.6 ms with OpenBLAS's Haswell kernels, 6.4 -> 5.9 ms
-        with its SkylakeX ones."""
-        self.transformed(gy)
-        return threads.both(lambda: self.input_grad(gy), lambda: self(gy))
+        return self.grads(gy, need_x=False)[1]
 
     def input_grad(self, gy):
         """The input gradient (N, C_in, H, W)."""
-        p = self.plan
-        ut = np.ascontiguousarray(self.u.transpose(0, 2, 1))   # (0.84 -> 0.52 ms on CNN-2)
-        gv = np.matmul(self.transformed(gy), ut)
-        gxp = p.kernels(self.fast)[3](gv, p.matrices(gy.dtype)[2], self.xshape[0], p.th, p.tw)
-        return crop_nchw(gxp, p.ph, p.pw, *self.xshape[2:])
+        return self.grads(gy, need_w=False)[0]
+
+    def both(self, gy):
+        """(input gradient, weight gradient)."""
+        return self.grads(gy)
 
 
 def transform_output_grad(gy, plan, fast=True):

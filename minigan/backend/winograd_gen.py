@@ -45,7 +45,7 @@ def _locals(mat, name, arg):
 
 def _head(kind, m, r, args):
     """The decorator and the def line of one kernel."""
-    return ["@numba.njit(cache=True, boundscheck=False, error_model='numpy')",
+    return ["@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')",
             f"def {kind}_{m}x{r}({args}):"]
 
 

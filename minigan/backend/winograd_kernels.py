@@ -8,7 +8,7 @@ import numpy as np
 U = np.uintp
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_4x2(xd, bt, th, tw):
     """V (n n, tiles, C) of F(4, 2) from the phase-split input xd."""
     K0_0 = bt[0, 0]
@@ -68,7 +68,7 @@ def input_4x2(xd, bt, th, tw):
     return v
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def output_4x2(mm, at, nb, th, tw):
     """yd (N, th m, m, tw, C) of F(4, 2) from M (n n, tiles, C)."""
     AT0_0 = at[0, 0]
@@ -119,7 +119,7 @@ def output_4x2(mm, at, nb, th, tw):
     return yd
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def adjoint_4x2(gyd, at, th, tw):
     """gM (n n, tiles, C) = A gY AT per tile of F(4, 2), from the phase-split
     output gradient gyd (the output transform's adjoint)."""
@@ -171,7 +171,7 @@ def adjoint_4x2(gyd, at, th, tw):
     return gm
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_adjoint_4x2(gv, bt, nb, th, tw):
     """gxp (N, (th - 1) 4 + 5, (tw - 1) 4 + 5, C) of F(4, 2): BT^T gV BT of
     every tile of gV (n n, tiles, C) added into its n x n input tile (the input
@@ -240,7 +240,7 @@ def input_adjoint_4x2(gv, bt, nb, th, tw):
     return gx
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_2x3(xd, bt, th, tw):
     """V (n n, tiles, C) of F(2, 3) from the phase-split input xd."""
     K0_0 = bt[0, 0]
@@ -287,7 +287,7 @@ def input_2x3(xd, bt, th, tw):
     return v
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def output_2x3(mm, at, nb, th, tw):
     """yd (N, th m, m, tw, C) of F(2, 3) from M (n n, tiles, C)."""
     AT0_0 = at[0, 0]
@@ -324,7 +324,7 @@ def output_2x3(mm, at, nb, th, tw):
     return yd
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def adjoint_2x3(gyd, at, th, tw):
     """gM (n n, tiles, C) = A gY AT per tile of F(2, 3), from the phase-split
     output gradient gyd (the output transform's adjoint)."""
@@ -362,7 +362,7 @@ def adjoint_2x3(gyd, at, th, tw):
     return gm
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_adjoint_2x3(gv, bt, nb, th, tw):
     """gxp (N, (th - 1) 2 + 4, (tw - 1) 2 + 4, C) of F(2, 3): BT^T gV BT of
     every tile of gV (n n, tiles, C) added into its n x n input tile (the input
@@ -419,7 +419,7 @@ def input_adjoint_2x3(gv, bt, nb, th, tw):
     return gx
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_4x3(xd, bt, th, tw):
     """V (n n, tiles, C) of F(4, 3) from the phase-split input xd."""
     K0_0 = bt[0, 0]
@@ -490,7 +490,7 @@ def input_4x3(xd, bt, th, tw):
     return v
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def output_4x3(mm, at, nb, th, tw):
     """yd (N, th m, m, tw, C) of F(4, 3) from M (n n, tiles, C)."""
     AT0_0 = at[0, 0]
@@ -547,7 +547,7 @@ def output_4x3(mm, at, nb, th, tw):
     return yd
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def adjoint_4x3(gyd, at, th, tw):
     """gM (n n, tiles, C) = A gY AT per tile of F(4, 3), from the phase-split
     output gradient gyd (the output transform's adjoint)."""
@@ -605,7 +605,7 @@ def adjoint_4x3(gyd, at, th, tw):
     return gm
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_adjoint_4x3(gv, bt, nb, th, tw):
     """gxp (N, (th - 1) 4 + 6, (tw - 1) 4 + 6, C) of F(4, 3): BT^T gV BT of
     every tile of gV (n n, tiles, C) added into its n x n input tile (the input
@@ -684,7 +684,7 @@ def input_adjoint_4x3(gv, bt, nb, th, tw):
     return gx
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_2x5(xd, bt, th, tw):
     """V (n n, tiles, C) of F(2, 5) from the phase-split input xd."""
     K0_0 = bt[0, 0]
@@ -755,7 +755,7 @@ def input_2x5(xd, bt, th, tw):
     return v
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def output_2x5(mm, at, nb, th, tw):
     """yd (N, th m, m, tw, C) of F(2, 5) from M (n n, tiles, C)."""
     AT0_0 = at[0, 0]
@@ -800,7 +800,7 @@ def output_2x5(mm, at, nb, th, tw):
     return yd
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def adjoint_2x5(gyd, at, th, tw):
     """gM (n n, tiles, C) = A gY AT per tile of F(2, 5), from the phase-split
     output gradient gyd (the output transform's adjoint)."""
@@ -846,7 +846,7 @@ def adjoint_2x5(gyd, at, th, tw):
     return gm
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_adjoint_2x5(gv, bt, nb, th, tw):
     """gxp (N, (th - 1) 2 + 6, (tw - 1) 2 + 6, C) of F(2, 5): BT^T gV BT of
     every tile of gV (n n, tiles, C) added into its n x n input tile (the input
@@ -925,7 +925,7 @@ def input_adjoint_2x5(gv, bt, nb, th, tw):
     return gx
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_4x5(xd, bt, th, tw):
     """V (n n, tiles, C) of F(4, 5) from the phase-split input xd."""
     K0_0 = bt[0, 0]
@@ -1028,7 +1028,7 @@ def input_4x5(xd, bt, th, tw):
     return v
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def output_4x5(mm, at, nb, th, tw):
     """yd (N, th m, m, tw, C) of F(4, 5) from M (n n, tiles, C)."""
     AT0_0 = at[0, 0]
@@ -1097,7 +1097,7 @@ def output_4x5(mm, at, nb, th, tw):
     return yd
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def adjoint_4x5(gyd, at, th, tw):
     """gM (n n, tiles, C) = A gY AT per tile of F(4, 5), from the phase-split
     output gradient gyd (the output transform's adjoint)."""
@@ -1167,7 +1167,7 @@ def adjoint_4x5(gyd, at, th, tw):
     return gm
 
 
-@numba.njit(cache=True, boundscheck=False, error_model='numpy')
+@numba.njit(cache=True, nogil=True, boundscheck=False, error_model='numpy')
 def input_adjoint_4x5(gv, bt, nb, th, tw):
     """gxp (N, (th - 1) 4 + 8, (tw - 1) 4 + 8, C) of F(4, 5): BT^T gV BT of
     every tile of gV (n n, tiles, C) added into its n x n input tile (the input
