@@ -117,7 +117,9 @@ def _weight_grad_nhwc(cols_t, gy, wshape):
 # second layer, (100, 16, 14, 14): 0.74 and 0.58); with 8 channels 0.80-0.95 on SkylakeX but
 # 0.90-1.46 on Haswell; fewer channels lose, with 1 by 3-5x. 3x3 ranged 0.75-1.35 and 2x2
 # 0.97-7 with no channel count that always won. So 'auto' takes it for 5x5 kernels from 16
-# input channels on.
+# input channels on. (Measured before its input gradient became the forward's adjoint and
+# each half of the batch got its own thread, which took CNN-2 from 8.1 to ~3.8 ms with
+# SkylakeX kernels: 3x3 kernels and fewer channels may pay now; not re-measured yet.)
 WINOGRAD_KERNELS = (2, 3, 5)    # the sizes it computes ('winograd' strategy)
 WINOGRAD_AUTO_KERNELS = (5,)    # the sizes 'auto' gives it (2x2: 1.2-1.4x longer)
 WINOGRAD_MIN_CHANNELS = 16      # C_in, for 'auto'
