@@ -118,8 +118,8 @@ def test_a_winograd_layers_input_gradient_is_its_forwards_adjoint(monkeypatch):
 
 
 def test_a_winograd_layers_two_gradients_on_two_threads_give_the_same_bits(monkeypatch):
-    """Backward.both (the weight gradient on a helper thread) against each gradient alone, and
-    against one thread; it is the path taken when both gradients are needed."""
+    """Backward.grads (each half of the batch on its own thread) against each gradient alone,
+    and against one thread; one call gives both when both are needed."""
     from minigan.backend import threads
     rng = np.random.default_rng(7)
     x, w = rng.standard_normal((3, 16, 9, 9)), rng.standard_normal((8, 16, 5, 5))
@@ -131,9 +131,9 @@ def test_a_winograd_layers_two_gradients_on_two_threads_give_the_same_bits(monke
         F.conv2d(tx, tw, padding=2).backward(gy)
         return tx.grad, tw.grad
     calls = []
-    real = winograd.Backward.both
-    monkeypatch.setattr(winograd.Backward, "both",
-                        lambda self, gy: calls.append(1) or real(self, gy))
+    real = winograd.Backward.grads
+    monkeypatch.setattr(winograd.Backward, "grads",
+                        lambda self, *a: calls.append(1) or real(self, *a))
     gx, gw = grads(True, True)
     assert calls == [1]
     np.testing.assert_array_equal(gx.data, grads(True, False)[0].data)

@@ -200,11 +200,12 @@ def halves(n):
     return [(0, n)] if n < 2 else [(0, n // 2), (n // 2, n)]
 
 
-def each_half(f, parts):
-    """[f(lo, hi) for (lo, hi) in parts], the second on a helper thread (threads.both)."""
-    if len(parts) == 1:
-        return [f(*parts[0])]
-    return list(threads.both(lambda: f(*parts[0]), lambda: f(*parts[1])))
+def each_half(f, args):
+    """[f(*a) for a in args] (one or two argument tuples), the second on a helper thread
+    (threads.both)."""
+    if len(args) == 1:
+        return [f(*args[0])]
+    return list(threads.both(lambda: f(*args[0]), lambda: f(*args[1])))
 
 
 def conv2d(x, w, plan, bias=None, fast=True):
@@ -224,12 +225,11 @@ def conv2d(x, w, plan, bias=None, fast=True):
         v = transform_input(x[lo:hi], plan, fast)
         return v, copy(output(np.matmul(v, u), at, hi - lo, plan.th, plan.tw), plan.oh,
                        plan.ow)
-    parts = halves(x.shape[0])
-    done = each_half(half, parts)
-    y = done[0][1] if len(done) == 1 else np.concatenate([d[1] for d in done])
+    done = each_half(half, halves(x.shape[0]))
+    y = np.concatenate([d[1] for d in done]) if len(done) > 1 else done[0][1]
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
-    return y, Backward([d[0] for d in done], parts, u, x.shape, w.shape, plan, fast)
+    return y, Backward([d[0] for d in done], u, x.shape, w.shape, plan, fast)
 
 
 class Backward:
@@ -239,46 +239,38 @@ class Backward:
     added, in that order);
     input: the input transform's adjoint of gM U^T (U = G W G^T, the forward's), cropped."""
 
-    def __init__(self, vs, parts, u, xshape, wshape, plan, fast):
-        self.vs, self.parts, self.u, self.xshape = vs, parts, u, xshape
+    def __init__(self, vs, u, xshape, wshape, plan, fast):
+        self.vs, self.u, self.xshape = vs, u, xshape
         self.wshape, self.plan, self.fast = wshape, plan, fast
 
     def grads(self, gy, need_x=True, need_w=True):
         """(input gradient (N, C_in, H, W) or None, weight gradient or None)."""
-        p, dt = self.plan, gy.dtype
+        if not (need_x or need_w):
+            return None, None
+        p = self.plan
         ut = np.ascontiguousarray(self.u.transpose(0, 2, 1)) if need_x else None
 
-        def half(lo, hi):
+        def half(lo, hi, v):
             gm = transform_output_grad(gy[lo:hi], p, self.fast)
-            v = self.vs[0 if lo == 0 else 1]
             gu = np.matmul(gm.transpose(0, 2, 1), v) if need_w else None
             if not need_x:
                 return None, gu
-            gxp = p.kernels(self.fast)[3](np.matmul(gm, ut), p.matrices(dt)[2], hi - lo,
-                                          p.th, p.tw)
+            gxp = p.kernels(self.fast)[3](np.matmul(gm, ut), p.matrices(gy.dtype)[2],
+                                          hi - lo, p.th, p.tw)
             return crop_nchw(gxp, p.ph, p.pw, *self.xshape[2:]), gu
-        done = each_half(half, self.parts)
-        gx = (done[0][0] if len(done) == 1 else np.concatenate([d[0] for d in done])) \
-            if need_x else None
-        gw = None
+        done = each_half(half, [(lo, hi, v) for (lo, hi), v in
+                                zip(halves(self.xshape[0]), self.vs)])
+        gx = gw = None
+        if need_x:
+            gx = np.concatenate([d[0] for d in done]) if len(done) > 1 else done[0][0]
         if need_w:
             gu = done[0][1] if len(done) == 1 else done[0][1] + done[1][1]
-            gu = gu.reshape((p.n, p.n) + self.wshape[:2])
-            gw = np.einsum("ai,abok,bj->okij", p.matrices(dt)[1], gu, p.matrices(dt)[1],
-                           optimize=True).astype(dt)
+            gw = untransform_weight(gu, self.wshape, p, gy.dtype)
         return gx, gw
 
     def __call__(self, gy):
         """The weight gradient (C_out, C_in, r, r)."""
         return self.grads(gy, need_x=False)[1]
-
-    def input_grad(self, gy):
-        """The input gradient (N, C_in, H, W)."""
-        return self.grads(gy, need_w=False)[0]
-
-    def both(self, gy):
-        """(input gradient, weight gradient)."""
-        return self.grads(gy)
 
 
 def transform_output_grad(gy, plan, fast=True):
@@ -288,10 +280,14 @@ def transform_output_grad(gy, plan, fast=True):
     return plan.kernels(fast)[2](gyd, at, plan.th, plan.tw)
 
 
-def weight_grad(v, gy, wshape, plan, fast=True, gm=None):
-    """dW (C_out, C_in, r, r) = G^T [sum over tiles of gM * V] G, gM = A gY AT per tile
-    (given, or made from gy)."""
-    g = plan.matrices(gy.dtype)[1]
-    gm = transform_output_grad(gy, plan, fast) if gm is None else gm
-    gu = np.matmul(gm.transpose(0, 2, 1), v).reshape((plan.n, plan.n) + wshape[:2])
-    return np.einsum("ai,abok,bj->okij", g, gu, g, optimize=True).astype(gy.dtype)
+def weight_grad(v, gy, wshape, plan, fast=True):
+    """dW (C_out, C_in, r, r) = G^T [sum over tiles of gM * V] G, gM = A gY AT per tile."""
+    gm = transform_output_grad(gy, plan, fast)
+    return untransform_weight(np.matmul(gm.transpose(0, 2, 1), v), wshape, plan, gy.dtype)
+
+
+def untransform_weight(gu, wshape, plan, dtype):
+    """dW (C_out, C_in, r, r) = G^T gU G from gU (n n, C_out, C_in), in ``dtype``."""
+    g = plan.matrices(dtype)[1]
+    gu = gu.reshape((plan.n, plan.n) + wshape[:2])
+    return np.einsum("ai,abok,bj->okij", g, gu, g, optimize=True).astype(dtype)

@@ -71,7 +71,8 @@ class _Geometry:
 def _conv_forward(x, w, g, b=None):
     """(y, weight_grad): y = conv(x, w) [+ b]; weight_grad(gy) gives the weight gradient from
     the output's gradient, reusing what the forward built from x (its im2col, row matrix
-    or Winograd transform); Winograd's also has input_grad(gy), the forward's adjoint."""
+    or Winograd transform); Winograd's also has grads(gy, need_x, need_w), both
+    gradients by the forward's adjoint."""
     n, co = x.shape[0], w.shape[0]
     if _subpixel_fit(x, g):
         return _polyphase_forward(x, w, g, b)
@@ -322,19 +323,13 @@ class Conv2d(_Biased):
         return (gx, gw) + self._bias_grad(gy)
 
     def backward_arrays(self, gy):   # reuses the forward's im2col instead of recomputing it
-        w = self.inputs[1]
-        if all(self.needs[:2]) and hasattr(self.weight_grad, "both"):
-            gx, gw = self.weight_grad.both(gy)          # Winograd's, on two threads
+        grads = getattr(self.weight_grad, "grads", None)
+        if grads is not None:            # Winograd's: both from one transform of gy
+            gx, gw = grads(gy, *self.needs[:2])
         else:
-            gx = self._input_grad(gy, w.data) if self.needs[0] else None
+            gx = _input_grad(gy, self.inputs[1].data, self.g) if self.needs[0] else None
             gw = self.weight_grad(gy) if self.needs[1] else None
         return (gx, gw) + self._bias_grad_arrays(gy)
-
-    def _input_grad(self, gy, w):
-        """By the forward's own adjoint where it has one (Winograd's), else as a convolution
-        of gy."""
-        adjoint = getattr(self.weight_grad, "input_grad", None)
-        return adjoint(gy) if adjoint is not None else _input_grad(gy, w, self.g)
 
 
 class ConvTranspose2d(_Biased):
