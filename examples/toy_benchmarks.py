@@ -9,7 +9,8 @@ share of samples lies within 3 standard deviations of it) and the high-quality f
 
     python examples/toy_benchmarks.py                      # 3 methods x 3 data x 5 seeds
     python examples/toy_benchmarks.py --methods gan,r1 --data ring --seeds 3
-    python examples/toy_benchmarks.py --methods r1 --data grid --steps 100000 --r1 0.03
+    python examples/toy_benchmarks.py --methods r1 --data grid --steps 100000 --r1 0.03 \
+        --batch-size 512
     python examples/toy_benchmarks.py --quick              # 200 turns, 2 seeds: a check
 
 Tasks run on a pool of worker processes (one per core; --workers 1: in this process), each
@@ -43,6 +44,9 @@ def make_parser():
     ap.add_argument("--r1", type=float, default=None, metavar="GAMMA",
                     help=f"R1's gamma for the r1 method (default: "
                     f"{toys.METHODS['r1']['r1']})")
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help=f"minibatch of every method (default: each method's own, "
+                    f"{toys.NETS['batch_size']})")
     ap.add_argument("--quick", action="store_true", help="200 turns, 2 seeds (a check, "
                     "not a result)")
     ap.add_argument("--workers", type=int, default=None,
@@ -57,7 +61,7 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     args.seeds = (2 if args.quick else 5) if args.seeds is None else args.seeds
     args.steps = 200 if args.quick and args.steps is None else args.steps
-    check_counts(ap, args, ("seeds", "steps", "workers"))
+    check_counts(ap, args, ("seeds", "steps", "workers", "batch_size"))
     if args.r1 is not None and not (args.r1 > 0 and "r1" in args.methods):
         ap.error(f"--r1 must be > 0 and sets the r1 method's gamma (--methods "
                  f"{','.join(args.methods)}), got {args.r1}")
@@ -80,7 +84,8 @@ def write_outputs(args, fig, seeds, results, summary, wall, argv):
     with atomic_file(os.path.join(args.out, "toys.md"), "w") as f:
         f.write(text)
     save_json({"summary": summary, "seeds": seeds,
-               "methods": {m: toys.settings(m, args.r1) for m in args.methods},
+               "methods": {m: toys.settings(m, args.r1, args.batch_size)
+                           for m in args.methods},
                "steps": args.steps, "wall_seconds": wall},
               os.path.join(args.out, "summary.json"))
     return text
@@ -91,7 +96,8 @@ def main(argv=None):
     start = time.perf_counter()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    fig = toys.figure(args.methods, args.data, steps=args.steps, r1=args.r1)
+    fig = toys.figure(args.methods, args.data, steps=args.steps, r1=args.r1,
+                      batch_size=args.batch_size)
     seeds = list(range(args.seeds))
     workers = args.workers or os.cpu_count() or 1
     executor = Serial() if workers == 1 else Pool(workers)

@@ -109,6 +109,17 @@ def test_toy_benchmarks_r1_flag_sets_the_r1_methods_gamma_only(tmp_path):
     assert stored["methods"]["r1"]["r1"] == 0.25 and stored["methods"]["gan"]["r1"] == 0.0
 
 
+def test_toy_benchmarks_batch_size_flag_sets_every_methods_minibatch(tmp_path):
+    out = tmp_path / "b"
+    bench.main(["--methods", "gan,r1", "--data", "ring", "--seeds", "1", "--steps", "5",
+                "--workers", "1", "--batch-size", "48", "--out", str(out), "--no-progress"])
+    tasks = [json.loads(p.read_text()) for p in (out / "tasks").glob("*.json")]
+    assert [t["task"]["config"]["batch_size"] for t in tasks] == [48, 48]
+    stored = json.loads((out / "summary.json").read_text())
+    assert {m["batch_size"] for m in stored["methods"].values()} == {48}
+    assert toys.settings("gan")["batch_size"] == toys.NETS["batch_size"] == 256
+
+
 def test_each_methods_settings_reach_its_tasks():
     fig = toys.figure(["wgan-gp"], ["grid"])
     (_, _, config), = fig.settings()
@@ -123,6 +134,8 @@ def test_each_methods_settings_reach_its_tasks():
                                            (["--seeds", "0"], "--seeds must be >= 1"),
                                            (["--steps", "0"], "--steps must be >= 1"),
                                            (["--workers", "0"], "--workers must be >= 1"),
+                                           (["--batch-size", "0"],
+                                            "--batch-size must be >= 1"),
                                            (["--r1", "0"], "--r1 must be > 0"),
                                            (["--methods", "gan", "--r1", "0.1"],
                                             "sets the r1 method's gamma")])

@@ -34,23 +34,24 @@ WORST = {"modes": min, "high_quality": min, "hist": max, "tv": max}
 KEEP_SAMPLES = 2000                                  # per task, for the figure
 
 
-def settings(method, r1=None):
+def settings(method, r1=None, batch_size=None):
     """A method's full configuration (the robust preset with the method's changes); r1, if
-    given, replaces the r1 method's gamma."""
+    given, replaces the r1 method's gamma, batch_size its minibatch."""
     config = dict(PRESETS["robust"], preset="robust", **METHODS[method])
     if r1 is not None and method == "r1":
         config["r1"] = r1
+    config["batch_size"] = batch_size or config["batch_size"]
     return config
 
 
-def figure(methods, data, steps=None, eval_every=None, r1=None):
+def figure(methods, data, steps=None, eval_every=None, r1=None, batch_size=None):
     """The benchmark as one sweep 'figure': a panel per data set, a setting per method (r1:
-    the r1 method's gamma, if not its own)."""
+    the r1 method's gamma, if not its own; batch_size: every method's minibatch)."""
     families = {}
     for d in data:
         families[d] = {}
         for m in methods:
-            config = dict(settings(m, r1), mixture=d)
+            config = dict(settings(m, r1, batch_size), mixture=d)
             config["steps"] = steps or config["steps"]
             config["eval_every"] = eval_every or max(config["steps"] // 5, 1)
             families[d][m] = config
