@@ -389,3 +389,16 @@ def test_adams_per_parameter_path_counts_as_a_change_too():
     opt.step()
     with pytest.raises(RuntimeError, match="changed after the forward pass"):
         loss.backward()
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((1,), (1,)), ((2, 3), (3,)), ((3,), (3, 4)),
+                                   ((5, 2, 3), (3,)), ((3,), (5, 3, 4))])
+def test_matmul_with_1d_operands_drops_exactly_the_promoted_axes(sa, sb):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    ta, tb = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+    y = ta @ tb                                    # (k,) @ (k,) is a scalar, as in NumPy
+    assert y.shape == np.matmul(a, b).shape
+    np.testing.assert_allclose(y.data, np.matmul(a, b), rtol=1e-12)
+    y.sum().backward()
+    assert ta.grad.shape == sa and tb.grad.shape == sb

@@ -37,12 +37,8 @@ def matmul(a, b):
         return MatMul()(a, b)
     a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
     b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
-    y = MatMul()(a2, b2)
-    if b.ndim == 1:
-        y = reshape(y, y.shape[:-1])
-    if a.ndim == 1:
-        y = reshape(y, y.shape[:-2] + y.shape[-1:])
-    return y
+    y = MatMul()(a2, b2)                     # (..., n or 1, m or 1): drop the promoted axes
+    return reshape(y, y.shape[:-2] + y.shape[-2:-1] * (a.ndim > 1) + y.shape[-1:] * (b.ndim > 1))
 
 
 def _affine(x, w, b, slope):
