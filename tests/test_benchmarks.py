@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import conditional_turn, conv_rule, mixture_turn, op_overhead, spatial
+from benchmarks import conditional_turn, conv_rule, gemm_floor, mixture_turn, op_overhead, spatial
 
 
 def test_op_overhead_runs():
@@ -54,6 +54,14 @@ def test_the_conv_rule_benchmark_compares_winograd_with_the_other_strategies(cap
     conv_rule.main(["--quick"])
     out = capsys.readouterr().out
     assert out.startswith("OpenBLAS ") and "conv_t (64, 128, 7, 7) 4x4 s2" in out
+
+
+def test_the_gemm_floor_benchmark_times_the_layers_three_products(torch, capsys):
+    _, flops = gemm_floor._gemms(2, np.random.default_rng(0))
+    assert flops == 3 * 2 * (2 * 7 * 7) * 128 * (4 * 4 * 64)   # forward, gx, gw: each N C K^2 HW
+    m = gemm_floor.main(["--quick"])
+    assert {"gemms", "minigan", "torch", "gemm_gflops", "blas_gflops"} <= set(m)
+    assert "its three GEMMs alone" in capsys.readouterr().out
 
 
 def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):

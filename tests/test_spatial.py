@@ -307,7 +307,7 @@ def test_conv_strategy_picks_the_computation_and_carries_it_to_the_backward(monk
         used.clear()
         with conv.conv_strategy(strategy):
             y = F.conv2d(x, w, padding=1)
-        assert used == [kernel]
+        assert used and set(used) == {kernel}         # (channels-last: once per half)
         mg.grad((y * y).sum(), [x, w], create_graph=True)        # backward made outside
         assert set(used) <= {kernel, "col2im" if strategy != "channels_last" else
                              "col2im_nhwc", "_rows" if strategy == "rows" else kernel}
@@ -350,3 +350,80 @@ def test_threads_both_runs_the_second_on_a_helper_thread_unless_single_threaded(
         ok = threads.both(where, where)[1].startswith("minigan")
         os._exit(0 if ok else 1)
     assert os.waitpid(pid, 0)[1] == 0
+
+
+def test_each_half_runs_two_parts_on_two_threads_with_blas_on_one_thread_each():
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    from minigan.backend import threads
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    def probe(lo, hi):
+        return threading.current_thread().name, blas_threads(), (lo, hi)
+    before, here = blas_threads(), threading.current_thread().name
+    assert threads.halves(5) == [(0, 2), (2, 5)] and threads.halves(1) == [(0, 1)]
+    (n1, b1, p1), (n2, b2, p2) = threads.each_half(probe, threads.halves(5))
+    assert (p1, p2) == ((0, 2), (2, 5)) and n1 == here and n2.startswith("minigan")
+    assert b1 == b2 == [1] * len(before) and blas_threads() == before    # restored after
+    with threads.single_threaded():
+        assert [r[0] for r in threads.each_half(probe, threads.halves(5))] == [here, here]
+    assert threads.each_half(probe, [(0, 1)]) == [(here, before, (0, 1))]   # one part: inline
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_channels_last_layers_by_halves_equal_the_whole_batch_at_once(monkeypatch, dtype):
+    """The channels-last convolution and transposed convolution run each half of the batch
+    on its own thread (odd batches too); forward and both gradients match one part."""
+    from minigan.backend import threads
+    from minigan.functional import conv
+    rng = np.random.default_rng(11)
+    cases = [(F.conv2d, (5, 16, 9, 9), (24, 16, 4, 4)),
+             (F.conv_transpose2d, (5, 24, 5, 5), (24, 16, 4, 4))]
+    for fn, xs, ws in cases:
+        x, w = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype)
+        b = rng.standard_normal(16 if fn is F.conv_transpose2d else 24).astype(dtype)
+        out = []
+        for parts in (threads.halves, lambda n: [(0, n)]):
+            monkeypatch.setattr(threads, "halves", parts)
+            tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+            with conv.conv_strategy("channels_last"):
+                y = fn(tx, tw, tb, stride=2, padding=1)
+                y.backward(np.cos(np.arange(y.data.size)).reshape(y.shape).astype(dtype))
+            out.append((y.data, tx.grad.data, tw.grad.data, tb.grad.data))
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        for a, c in zip(*out):
+            np.testing.assert_allclose(a, c, rtol=tol, atol=tol)
+
+
+def test_im2col_nhwc_fills_a_given_buffer_by_either_kernel():
+    from minigan.backend import conv_kernels as ck
+    from minigan.backend.mode import reference
+    x_t = np.random.default_rng(2).standard_normal((3, 6, 6, 4)).astype(np.float32)
+    args = (3, 3, 2, 2, 1, 1, 1, 1, 3, 3)
+    want = ck.im2col_nhwc_numpy(x_t, *args)
+    for on in (False, True):
+        before, reference.on = reference.on, on
+        try:
+            buf = np.full_like(want, np.nan)
+            assert ck.im2col_nhwc(x_t, *args, out=buf) is buf
+        finally:
+            reference.on = before
+        np.testing.assert_array_equal(buf, want)
+
+
+def test_serial_col2im_nhwc_never_starts_the_parallel_kernel(monkeypatch):
+    """Callers on one of two threads ask for the serial kernel: Numba's workqueue layer runs
+    one parallel launch at a time."""
+    from minigan.backend import conv_kernels as ck
+    cols_t = np.random.default_rng(3).standard_normal((2 * 9, 4 * 5)).astype(np.float32)
+    args = (2, 5, 6, 6, 2, 2, 2, 2, 0, 0, 1, 1, 3, 3)
+    want = ck.col2im_nhwc(cols_t, *args)
+    monkeypatch.setattr(ck, "COL2IM_PARALLEL_MIN", 0)
+    monkeypatch.setattr(ck, "col2im_nhwc_parallel", None)         # calling it would fail
+    np.testing.assert_array_equal(ck.col2im_nhwc(cols_t, *args, serial=True), want)
+    with pytest.raises(TypeError):
+        ck.col2im_nhwc(cols_t, *args)

@@ -292,12 +292,17 @@ def col2im_parallel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return x
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
+def im2col_nhwc_into(x_t, cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    for b in range(x_t.shape[0]):
+        _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+@numba.njit(cache=True, nogil=True)
 def im2col_nhwc_serial(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c = x_t.shape[0], x_t.shape[3]
     cols_t = np.empty((n * oh * ow, kh * kw * c), dtype=x_t.dtype)
-    for b in range(n):
-        _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    im2col_nhwc_into(x_t, cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return cols_t
 
 
@@ -310,7 +315,7 @@ def im2col_nhwc_parallel(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return cols_t
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def col2im_nhwc_serial(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     x = np.zeros((n, h, w, c), dtype=cols_t.dtype)
     for b in range(n):
@@ -552,7 +557,16 @@ def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return kernel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
-def im2col_nhwc(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def im2col_nhwc(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None):
+    """out: a C-contiguous (N * oh * ow, kh * kw * C) array to fill instead of a new one, by
+    the serial kernel (for a caller on one of several threads)."""
+    if out is not None:
+        if _numba_ok(x_t, out):
+            im2col_nhwc_into(np.ascontiguousarray(x_t), out, kh, kw, sh, sw, ph, pw, dh, dw,
+                             oh, ow)
+        else:
+            out[...] = im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        return out
     if not _numba_ok(x_t):
         return im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     x_t = np.ascontiguousarray(x_t)
@@ -562,12 +576,13 @@ def im2col_nhwc(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return kernel(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
-def col2im_nhwc(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def col2im_nhwc(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, serial=False):
+    """serial: never the parallel kernel (for a caller on one of several threads)."""
     if not _numba_ok(cols_t):
         return col2im_nhwc_numpy(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     cols_t = np.ascontiguousarray(cols_t)
-    kernel = col2im_nhwc_parallel if cols_t.size >= COL2IM_PARALLEL_MIN else \
-        col2im_nhwc_serial
+    big = not serial and cols_t.size >= COL2IM_PARALLEL_MIN
+    kernel = col2im_nhwc_parallel if big else col2im_nhwc_serial
     return kernel(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 

@@ -9,8 +9,10 @@ threaded against 1.05 s on one thread). ``single_threaded()`` pins BLAS (and Num
 parallel kernels) to one thread for a block of code, so a seed gives the same numbers on any
 thread count and a busy neighbour slows the run by at most its share of the machine.
 The convolutional models keep the default threads, where they pay (see benchmarks/), and
-``both(f, g)`` runs two independent pieces of BLAS work at once (a Winograd layer's two
-gradients, whose small GEMMs OpenBLAS runs on one thread each).
+``both(f, g)`` runs two independent pieces of BLAS work at once, and ``each_half`` runs a
+convolution on each half of its batch that way (Winograd's layers, the channels-last
+im2col and col2im): the layout passes between the GEMMs are serial kernels, so two halves
+at once keep both cores busy where one whole batch leaves one idle between GEMMs.
 """
 import contextlib
 import os
@@ -18,7 +20,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 
 @contextlib.contextmanager
@@ -47,3 +49,31 @@ def both(f, g):
         _helper.append(ThreadPoolExecutor(1, thread_name_prefix="minigan"))
     pending = _helper[0].submit(g)
     return f(), pending.result()
+
+
+_controller = []      # threadpoolctl's view of the loaded BLAS, made once (it scans libraries)
+
+
+def _blas_one_thread():
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="blas")
+
+
+def halves(n):
+    """The batch's two halves [(0, n // 2), (n // 2, n)] (one part for a batch of 1), the same
+    split whatever the thread count, so that a result does not depend on it."""
+    return [(0, n)] if n < 2 else [(0, n // 2), (n // 2, n)]
+
+
+def each_half(f, parts):
+    """[f(*p) for p in parts] (one or two argument tuples): two on two threads (``both``),
+    BLAS on one thread in each meanwhile (two 2-thread GEMMs on 2 cores would fight);
+    anything f runs must release the GIL to gain, and must not start Numba's parallel
+    kernels (the workqueue layer runs one launch at a time)."""
+    if len(parts) == 1:
+        return [f(*parts[0])]
+    if numba.get_num_threads() < 2 or threading.current_thread().name.startswith("minigan"):
+        return [f(*parts[0]), f(*parts[1])]
+    with _blas_one_thread():
+        return list(both(lambda: f(*parts[0]), lambda: f(*parts[1])))

@@ -194,20 +194,6 @@ def transform_input(x, plan, fast):
     return plan.kernels(fast)[0](xd, bt, plan.th, plan.tw)
 
 
-def halves(n):
-    """The batch's two halves [(0, n // 2), (n // 2, n)] (one part for a batch of 1): each
-    runs the whole convolution on its own thread, the same split whatever the thread count."""
-    return [(0, n)] if n < 2 else [(0, n // 2), (n // 2, n)]
-
-
-def each_half(f, args):
-    """[f(*a) for a in args] (one or two argument tuples), the second on a helper thread
-    (threads.both)."""
-    if len(args) == 1:
-        return [f(*args[0])]
-    return list(threads.both(lambda: f(*args[0]), lambda: f(*args[1])))
-
-
 def conv2d(x, w, plan, bias=None, fast=True):
     """(y, backward): y = conv2d(x, w) [+ bias] (N, C_out, oh, ow) by F(m, r), each half of
     the batch on its own thread (the transforms are Numba kernels that release the GIL, the
@@ -225,7 +211,7 @@ def conv2d(x, w, plan, bias=None, fast=True):
         v = transform_input(x[lo:hi], plan, fast)
         return v, copy(output(np.matmul(v, u), at, hi - lo, plan.th, plan.tw), plan.oh,
                        plan.ow)
-    done = each_half(half, halves(x.shape[0]))
+    done = threads.each_half(half, threads.halves(x.shape[0]))
     y = np.concatenate([d[1] for d in done]) if len(done) > 1 else done[0][1]
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
@@ -258,8 +244,8 @@ class Backward:
             gxp = p.kernels(self.fast)[3](np.matmul(gm, ut), p.matrices(gy.dtype)[2],
                                           hi - lo, p.th, p.tw)
             return crop_nchw(gxp, p.ph, p.pw, *self.xshape[2:]), gu
-        done = each_half(half, [(lo, hi, v) for (lo, hi), v in
-                                zip(halves(self.xshape[0]), self.vs)])
+        done = threads.each_half(half, [(lo, hi, v) for (lo, hi), v in
+                                        zip(threads.halves(self.xshape[0]), self.vs)])
         gx = gw = None
         if need_x:
             gx = np.concatenate([d[0] for d in done]) if len(done) > 1 else done[0][0]
