@@ -20,6 +20,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
+import numpy as np
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 
@@ -39,12 +40,19 @@ _helper = []          # one helper thread, made on first use, forgotten in a for
 os.register_at_fork(after_in_child=_helper.clear)
 
 
+def _two_threads():
+    """Whether a second thread may run now: more than one allowed (not inside
+    ``single_threaded``) and not already on the helper (which would deadlock)."""
+    return numba.get_num_threads() >= 2 and \
+        not threading.current_thread().name.startswith("minigan")
+
+
 def both(f, g):
     """(f(), g()): g on a helper thread while this one runs f, when more than one thread is
     allowed (not inside ``single_threaded``), else one after the other. For independent work
     that releases the GIL (BLAS calls); each result is the same computation either way."""
-    if numba.get_num_threads() < 2 or threading.current_thread().name.startswith("minigan"):
-        return f(), g()                              # (on the helper itself: no deadlock)
+    if not _two_threads():
+        return f(), g()
     if not _helper:
         _helper.append(ThreadPoolExecutor(1, thread_name_prefix="minigan"))
     pending = _helper[0].submit(g)
@@ -73,7 +81,12 @@ def each_half(f, parts):
     kernels (the workqueue layer runs one launch at a time)."""
     if len(parts) == 1:
         return [f(*parts[0])]
-    if numba.get_num_threads() < 2 or threading.current_thread().name.startswith("minigan"):
+    if not _two_threads():
         return [f(*parts[0]), f(*parts[1])]
     with _blas_one_thread():
         return list(both(lambda: f(*parts[0]), lambda: f(*parts[1])))
+
+
+def joined(parts):
+    """The halves' results (arrays) as one batch again."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -212,7 +212,7 @@ def conv2d(x, w, plan, bias=None, fast=True):
         return v, copy(output(np.matmul(v, u), at, hi - lo, plan.th, plan.tw), plan.oh,
                        plan.ow)
     done = threads.each_half(half, threads.halves(x.shape[0]))
-    y = np.concatenate([d[1] for d in done]) if len(done) > 1 else done[0][1]
+    y = threads.joined([d[1] for d in done])
     if bias is not None:
         y += bias.reshape(1, -1, 1, 1)
     return y, Backward([d[0] for d in done], u, x.shape, w.shape, plan, fast)
@@ -248,7 +248,7 @@ class Backward:
                                         zip(threads.halves(self.xshape[0]), self.vs)])
         gx = gw = None
         if need_x:
-            gx = np.concatenate([d[0] for d in done]) if len(done) > 1 else done[0][0]
+            gx = threads.joined([d[0] for d in done])
         if need_w:
             gu = done[0][1] if len(done) == 1 else done[0][1] + done[1][1]
             gw = untransform_weight(gu, self.wshape, p, gy.dtype)

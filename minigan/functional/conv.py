@@ -118,12 +118,8 @@ def _nhwc_forward(x, w, g, b=None):
         part = im2col_nhwc(x[lo:hi].transpose(0, 2, 3, 1), *g.args(),
                            out=cols_t[lo * rows:hi * rows])
         return to_nchw((part @ wm).reshape(hi - lo, rows, co), True, b)
-    y = _joined(threads.each_half(half, threads.halves(n)))
+    y = threads.joined(threads.each_half(half, threads.halves(n)))
     return y.reshape(n, co, g.oh, g.ow), lambda gy: _weight_grad_nhwc(cols_t, gy, w.shape)
-
-
-def _joined(parts):
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _weight_grad_nhwc(cols_t, gy, wshape):
@@ -310,7 +306,7 @@ def _conv_transpose_forward(x, w, g, b=None):
             cols_t = x[lo:hi].transpose(0, 2, 3, 1).reshape(-1, cin) @ wm
             y = col2im_nhwc(cols_t, hi - lo, cout, g.h, g.w, *g.args(), serial=True)
             return to_nchw(y.reshape(hi - lo, -1, cout), True, b)
-        y = _joined(threads.each_half(half, threads.halves(n)))
+        y = threads.joined(threads.each_half(half, threads.halves(n)))
         return y.reshape(n, cout, g.h, g.w)
     xm = x.transpose(1, 0, 2, 3).reshape(cin, -1)
     cols = w.reshape(cin, -1).T @ xm

@@ -38,7 +38,9 @@ def matmul(a, b):
     a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
     b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
     y = MatMul()(a2, b2)                     # (..., n or 1, m or 1): drop the promoted axes
-    return reshape(y, y.shape[:-2] + y.shape[-2:-1] * (a.ndim > 1) + y.shape[-1:] * (b.ndim > 1))
+    rows = y.shape[-2:-1] if a.ndim > 1 else ()
+    cols = y.shape[-1:] if b.ndim > 1 else ()
+    return reshape(y, y.shape[:-2] + rows + cols)
 
 
 def _affine(x, w, b, slope):
