@@ -28,6 +28,7 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
     assert warmup() >= 0
     for kernel in (K.im2col_parallel, K.col2im_serial, K.max_pool_tiled_parallel,
                    K.max_pool_2x2_serial, K.col2im_nhwc_serial, K.col2im_nhwc_parallel,
+                   K.col2im_nhwc_span,
                    K.channels_first_bias_numba,
                    K.im2col_nhwc_serial, K.im2col_nhwc_parallel,
                    K.pool_scatter_parallel, K.pool_scatter_2x2_serial, E.leaky_relu_numba,

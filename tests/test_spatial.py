@@ -283,6 +283,54 @@ def test_the_channels_last_paths_give_the_nchw_paths_numbers(drawn):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
+def _transposed_geometry(g):
+    """minigan's _Geometry of a drawn transposed convolution (its input is the plane oh, ow)."""
+    from minigan.functional import conv
+    n, cin, ih, iw = g["x"]
+    kh, kw = g["w"][2:]
+    (sh, sw), (ph, pw), (dh, dw) = g["stride"], g["padding"], g["dilation"]
+    h = (ih - 1) * sh - 2 * ph + dh * (kh - 1) + 1 + g["output_padding"][0]
+    w = (iw - 1) * sw - 2 * pw + dw * (kw - 1) + 1 + g["output_padding"][1]
+    return conv._Geometry(kh, kw, (sh, sw), (ph, pw), (dh, dw), h, w, out=(ih, iw))
+
+
+@given(conv_geometry(transposed=True))
+def test_tap_row_spans_keep_exactly_the_kernel_rows_that_land_inside(g):
+    from minigan.functional import conv
+    geo = _transposed_geometry(g)
+    spans = conv._tap_row_spans(geo)
+    kept = {oy: set(range(k0, k1)) for y0, y1, k0, k1 in spans for oy in range(y0, y1)}
+    for oy in range(geo.oh):
+        inside = {i for i in range(geo.kh) if 0 <= oy * geo.sh - geo.ph + i * geo.dh < geo.h}
+        assert kept.get(oy, set()) == inside
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))        # in order, disjoint
+
+
+@given(conv_geometry(transposed=True), st.sampled_from([np.float32, np.float64]))
+def test_col2im_from_tap_spans_gives_the_whole_matrix_numbers_bit_for_bit(g, dtype):
+    """The blocks leave out the taps that land outside; the sums are the whole matrix's, in
+    the same order (Numba), and the reference's (reference mode)."""
+    from minigan.backend.mode import reference
+    from minigan.functional import conv
+    geo = _transposed_geometry(g)
+    n, cout = g["x"][0], g["w"][1]
+    spans = conv._tap_row_spans(geo)
+    cols_t = np.random.default_rng(5).standard_normal(
+        (n * geo.oh * geo.ow, geo.kh * geo.kw * cout)).astype(dtype)
+    by_y = cols_t.reshape(n, geo.oh, geo.ow, geo.kh, -1).transpose(1, 0, 2, 3, 4)
+    blocks = [by_y[y0:y1, :, :, k0:k1].reshape((y1 - y0) * n * geo.ow, -1)
+              for y0, y1, k0, k1 in spans]
+    args = (n, cout, geo.h, geo.w) + geo.args()
+    want = K.col2im_nhwc_serial(cols_t, *args)
+    np.testing.assert_array_equal(K.col2im_nhwc_spans(blocks, spans, *args, dtype), want)
+    before, reference.on = reference.on, True
+    try:
+        got = K.col2im_nhwc_spans(blocks, spans, *args, dtype)
+    finally:
+        reference.on = before
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("bad", [1.5, "a", True, (1,), (1, 2.0)])
 def test_geometry_that_is_not_ints_is_refused_by_name(bad):
     x = mg.tensor(np.zeros((1, 1, 4, 4), np.float32))
@@ -296,7 +344,7 @@ def test_geometry_that_is_not_ints_is_refused_by_name(bad):
 def test_conv_strategy_picks_the_computation_and_carries_it_to_the_backward(monkeypatch):
     from minigan.functional import conv
     used = []
-    for name in ("_rows", "im2col", "im2col_nhwc", "col2im", "col2im_nhwc"):
+    for name in ("_rows", "im2col", "im2col_nhwc", "col2im", "col2im_nhwc_spans"):
         real = getattr(conv, name)
         monkeypatch.setattr(conv, name, lambda *a, _r=real, _n=name, **k: used.append(_n)
                             or _r(*a, **k))
@@ -310,7 +358,7 @@ def test_conv_strategy_picks_the_computation_and_carries_it_to_the_backward(monk
         assert used and set(used) == {kernel}         # (channels-last: once per half)
         mg.grad((y * y).sum(), [x, w], create_graph=True)        # backward made outside
         assert set(used) <= {kernel, "col2im" if strategy != "channels_last" else
-                             "col2im_nhwc", "_rows" if strategy == "rows" else kernel}
+                             "col2im_nhwc_spans", "_rows" if strategy == "rows" else kernel}
     with pytest.raises(ValueError, match="conv_strategy must be one of"):
         with conv.conv_strategy("fft"):
             pass

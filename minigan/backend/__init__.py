@@ -65,6 +65,8 @@ def warmup(dtypes=("float32", "float64")):
             col2im(cols, 2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
         for col2im in (K.col2im_nhwc_serial, K.col2im_nhwc_parallel):
             col2im(cols.reshape(18, 4), 2, 1, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
+        K.col2im_nhwc_span(cols.reshape(18, 4), np.zeros((2, 4, 4, 1), dt), 0, 3, 0, 2, 2, 1,
+                           1, 0, 0, 1, 1, 3)
         for im2col in (K.im2col_nhwc_serial, K.im2col_nhwc_parallel):
             im2col(x.reshape(2, 4, 4, 1), 2, 2, 1, 1, 0, 0, 1, 1, 3, 3)
         for pool in (K.max_pool_serial, K.max_pool_parallel):

@@ -198,11 +198,21 @@ def _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 def _col2im_nhwc_sample(cols_t, x, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Add sample b's rows of cols_t into x[b] (H, W, C): each tap adds a run of C contiguous
     values into a run of C contiguous values, which vectorizes when C is large."""
+    _col2im_nhwc_block(cols_t, x, b, b * oh * ow, ow, 0, oh, 0, kh, kw, sh, sw, ph, pw, dh, dw,
+                       ow)
+
+
+@numba.njit(cache=True, inline="always", boundscheck=False, error_model="numpy")
+def _col2im_nhwc_block(cols_t, x, b, first, row_y, y0, y1, k0, k1, kw, sh, sw, ph, pw, dh, dw,
+                       ow):
+    """Add into x[b] the taps i in [k0, k1) of the rows oy in [y0, y1): sample b's row for
+    (oy, ox) is first + (oy - y0) row_y + ox, its columns (i - k0, j, c). Taps landing
+    outside x are skipped; each output adds its inputs in the order of (oy, ox)."""
     h, w, c = x.shape[1], x.shape[2], x.shape[3]
-    for oy in range(oh):
+    for oy in range(y0, y1):
         for ox in range(ow):
-            row = cols_t[(b * oh + oy) * ow + ox]
-            for i in range(kh):
+            row = cols_t[first + (oy - y0) * row_y + ox]
+            for i in range(k0, k1):
                 y = oy * sh - ph + i * dh
                 if y < 0 or y >= h:
                     continue
@@ -211,7 +221,7 @@ def _col2im_nhwc_sample(cols_t, x, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                     if xx < 0 or xx >= w:
                         continue
                     dst = x[b, y, xx]
-                    src = row[(i * kw + j) * c:(i * kw + j + 1) * c]
+                    src = row[((i - k0) * kw + j) * c:((i - k0) * kw + j + 1) * c]
                     for k in range(c):
                         dst[k] += src[k]
 
@@ -321,6 +331,16 @@ def col2im_nhwc_serial(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, o
     for b in range(n):
         _col2im_nhwc_sample(cols_t, x, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return x
+
+
+@numba.njit(cache=True, nogil=True)
+def col2im_nhwc_span(block, x, y0, y1, k0, k1, kw, sh, sw, ph, pw, dh, dw, ow):
+    """Add into x (N, H, W, C) one span's block: rows (oy, n, ox) for oy in [y0, y1), columns
+    (i - k0, j, c) for the kernel rows i in [k0, k1)."""
+    n = x.shape[0]
+    for b in range(n):
+        _col2im_nhwc_block(block, x, b, b * ow, n * ow, y0, y1, k0, k1, kw, sh, sw, ph, pw, dh,
+                           dw, ow)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -584,6 +604,25 @@ def col2im_nhwc(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, seri
     big = not serial and cols_t.size >= COL2IM_PARALLEL_MIN
     kernel = col2im_nhwc_parallel if big else col2im_nhwc_serial
     return kernel(cols_t, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+
+
+def col2im_nhwc_spans(blocks, spans, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow,
+                      dtype):
+    """col2im_nhwc from blocks of the columns: blocks[s], for spans[s] = (y0, y1, k0, k1), holds
+    the rows (oy, n, ox) with oy in [y0, y1) and the columns of the kernel rows [k0, k1) (the
+    other taps land outside the output). The same sums, in the same order, as col2im_nhwc of
+    the whole matrix. Serial (for a caller on one of several threads)."""
+    if not _numba_ok(*blocks):
+        cols = np.zeros((oh, n, ow, kh, kw * c), dtype=dtype)
+        for (y0, y1, k0, k1), block in zip(spans, blocks):
+            cols[y0:y1, :, :, k0:k1] = block.reshape(y1 - y0, n, ow, k1 - k0, kw * c)
+        cols = cols.transpose(1, 0, 2, 3, 4).reshape(n * oh * ow, -1)
+        return col2im_nhwc_numpy(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    x = np.zeros((n, h, w, c), dtype=dtype)
+    for (y0, y1, k0, k1), block in zip(spans, blocks):
+        col2im_nhwc_span(np.ascontiguousarray(block), x, y0, y1, k0, k1, kw, sh, sw, ph, pw, dh,
+                         dw, ow)
+    return x
 
 
 def max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow):
