@@ -447,17 +447,21 @@ def test_channels_last_layers_by_halves_equal_the_whole_batch_at_once(monkeypatc
             np.testing.assert_allclose(a, c, rtol=tol, atol=tol)
 
 
-def test_im2col_nhwc_fills_a_given_buffer_by_either_kernel():
+@pytest.mark.parametrize("rows_by_y", [False, True])
+def test_im2col_nhwc_fills_a_given_buffer_by_either_kernel(rows_by_y):
+    """In (n, oy, ox) row order, or (oy, n, ox) with rows_by_y."""
     from minigan.backend import conv_kernels as ck
     from minigan.backend.mode import reference
-    x_t = np.random.default_rng(2).standard_normal((3, 6, 6, 4)).astype(np.float32)
+    x_t = np.random.default_rng(2).standard_normal((3, 6, 5, 4)).astype(np.float32)
     args = (3, 3, 2, 2, 1, 1, 1, 1, 3, 3)
     want = ck.im2col_nhwc_numpy(x_t, *args)
+    if rows_by_y:
+        want = want.reshape(3, 3, 3, -1).transpose(1, 0, 2, 3).reshape(want.shape)
     for on in (False, True):
         before, reference.on = reference.on, on
         try:
             buf = np.full_like(want, np.nan)
-            assert ck.im2col_nhwc(x_t, *args, out=buf) is buf
+            assert ck.im2col_nhwc(x_t, *args, out=buf, rows_by_y=rows_by_y) is buf
         finally:
             reference.on = before
         np.testing.assert_array_equal(buf, want)

@@ -175,12 +175,13 @@ def _col2im_plane(cf, x, acc, b, ci, L, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 
 @numba.njit(cache=True, inline="always", boundscheck=False, error_model="numpy")
-def _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    """Sample b's rows of cols_t: each tap copies a run of C contiguous values."""
+def _im2col_nhwc_sample(x_t, cols_t, b, row_b, row_y, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Sample b's rows of cols_t (the row of (b, oy, ox) is b row_b + oy row_y + ox): each tap
+    copies a run of C contiguous values."""
     h, w, c = x_t.shape[1], x_t.shape[2], x_t.shape[3]
     for oy in range(oh):
         for ox in range(ow):
-            row = cols_t[(b * oh + oy) * ow + ox]
+            row = cols_t[b * row_b + oy * row_y + ox]
             for i in range(kh):
                 y = oy * sh - ph + i * dh
                 for j in range(kw):
@@ -303,16 +304,16 @@ def col2im_parallel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 
 @numba.njit(cache=True, nogil=True)
-def im2col_nhwc_into(x_t, cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def im2col_nhwc_into(x_t, cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, row_b, row_y):
     for b in range(x_t.shape[0]):
-        _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _im2col_nhwc_sample(x_t, cols_t, b, row_b, row_y, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
 @numba.njit(cache=True, nogil=True)
 def im2col_nhwc_serial(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c = x_t.shape[0], x_t.shape[3]
     cols_t = np.empty((n * oh * ow, kh * kw * c), dtype=x_t.dtype)
-    im2col_nhwc_into(x_t, cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    im2col_nhwc_into(x_t, cols_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, oh * ow, ow)
     return cols_t
 
 
@@ -321,7 +322,7 @@ def im2col_nhwc_parallel(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c = x_t.shape[0], x_t.shape[3]
     cols_t = np.empty((n * oh * ow, kh * kw * c), dtype=x_t.dtype)
     for b in prange(n):                    # each iteration owns sample b's rows
-        _im2col_nhwc_sample(x_t, cols_t, b, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        _im2col_nhwc_sample(x_t, cols_t, b, oh * ow, ow, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return cols_t
 
 
@@ -577,15 +578,21 @@ def col2im(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     return kernel(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
 
 
-def im2col_nhwc(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None):
+def im2col_nhwc(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out=None, rows_by_y=False):
     """out: a C-contiguous (N * oh * ow, kh * kw * C) array to fill instead of a new one, by
-    the serial kernel (for a caller on one of several threads)."""
+    the serial kernel (for a caller on one of several threads); its rows ordered (oy, n, ox)
+    with rows_by_y, else (n, oy, ox) as a new array's are."""
     if out is not None:
+        n = x_t.shape[0]
         if _numba_ok(x_t, out):
+            row_b, row_y = (ow, n * ow) if rows_by_y else (oh * ow, ow)
             im2col_nhwc_into(np.ascontiguousarray(x_t), out, kh, kw, sh, sw, ph, pw, dh, dw,
-                             oh, ow)
+                             oh, ow, row_b, row_y)
         else:
-            out[...] = im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+            cols = im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+            if rows_by_y:
+                cols = cols.reshape(n, oh, ow, -1).transpose(1, 0, 2, 3).reshape(out.shape)
+            out[...] = cols
         return out
     if not _numba_ok(x_t):
         return im2col_nhwc_numpy(x_t, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)

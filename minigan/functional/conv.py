@@ -102,24 +102,54 @@ def _nchw(y, channels_last, b, h, w):
 
 # The channels-last paths run each half of the batch on its own thread (threads.each_half),
 # OpenBLAS on one thread in each, so that one half's layout passes (im2col, col2im, the
-# copies to NCHW: serial kernels) overlap the other's GEMM. The halves' im2col rows fill
-# one buffer, so the weight gradient stays one GEMM; each output row is the GEMM's row
-# either way: the same numbers as the whole batch at once with OpenBLAS's SkylakeX kernels
-# (checked bit for bit on the DCGAN's layers and over 5 DCGAN turns; its Haswell kernels
-# change a GEMM's last bits with its row count and threads). Medians of 8
-# alternations, SkylakeX / Haswell kernels: DCGAN 7 -> 14 transposed, forward + both
-# gradients, 19.4 -> 18.6 / 17.4 -> 16.7 ms; the DCGAN turn 120 -> 114 / 115 -> 113 ms.
+# copies to NCHW: serial kernels) overlap the other's GEMM. Medians of 8 alternations,
+# SkylakeX / Haswell kernels: DCGAN 7 -> 14 transposed, forward + both gradients, 19.4 ->
+# 18.6 / 17.4 -> 16.7 ms; the DCGAN turn 120 -> 114 / 115 -> 113 ms.
+# Each product takes only the kernel rows that land inside the input (_tap_row_spans): the
+# rows of im2col are laid out (oy, n, ox) within each half, so the output rows of one span
+# are one block; the weight gradient sums each half's spans (on its thread) and then the
+# halves.
 def _nhwc_forward(x, w, g, b=None):
     n, co, rows = x.shape[0], w.shape[0], g.oh * g.ow
+    taps = g.kw * x.shape[1]                     # columns per kernel row
     wm = w.transpose(2, 3, 1, 0).reshape(-1, co)
-    cols_t = np.empty((n * rows, g.kh * g.kw * x.shape[1]), dtype=x.dtype)
+    spans, parts = _tap_row_spans(g), threads.halves(n)
+    covered = [r for y0, y1, _, _ in spans for r in range(y0, y1)] == list(range(g.oh))
+    cols_t = np.empty((n * rows, g.kh * taps), dtype=x.dtype)
 
     def half(lo, hi):
-        part = im2col_nhwc(x[lo:hi].transpose(0, 2, 3, 1), *g.args(),
-                           out=cols_t[lo * rows:hi * rows])
-        return to_nchw((part @ wm).reshape(hi - lo, rows, co), True, b)
-    y = threads.joined(threads.each_half(half, threads.halves(n)))
-    return y.reshape(n, co, g.oh, g.ow), lambda gy: _weight_grad_nhwc(cols_t, gy, w.shape)
+        block = im2col_nhwc(x[lo:hi].transpose(0, 2, 3, 1), *g.args(),
+                            out=cols_t[lo * rows:hi * rows], rows_by_y=True)
+        z = (np.empty if covered else np.zeros)((block.shape[0], co), dtype=x.dtype)
+        per = (hi - lo) * g.ow
+        for y0, y1, k0, k1 in spans:
+            r, k = slice(y0 * per, y1 * per), slice(k0 * taps, k1 * taps)
+            np.matmul(block[r, k], wm[k], out=z[r])
+        y = np.ascontiguousarray(z.reshape(g.oh, hi - lo, g.ow, co).transpose(1, 3, 0, 2))
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        return y
+    y = threads.joined(threads.each_half(half, parts))
+    return y, lambda gy: _weight_grad_spans(cols_t, gy, w.shape, g, spans, parts)
+
+
+def _weight_grad_spans(cols_t, gy, wshape, g, spans, parts):
+    """The weight gradient from _nhwc_forward's im2col: each half's rows (oy, n, ox), span by
+    span, on its own thread; then the two halves' sums added."""
+    co, ci, kh, kw = wshape
+    rows, taps = g.oh * g.ow, kw * ci
+
+    def half(lo, hi):
+        gh = gy[lo:hi].transpose(1, 2, 0, 3).reshape(co, -1)          # (co, (oy, n, ox))
+        block, per = cols_t[lo * rows:hi * rows], (hi - lo) * g.ow
+        d = np.zeros((co, kh * taps), dtype=gy.dtype)
+        for y0, y1, k0, k1 in spans:
+            r, k = slice(y0 * per, y1 * per), slice(k0 * taps, k1 * taps)
+            d[:, k] += gh[:, r] @ block[r, k]
+        return d
+    ds = threads.each_half(half, parts)
+    d = ds[0] if len(ds) == 1 else ds[0] + ds[1]
+    return np.ascontiguousarray(d.reshape(co, kh, kw, ci).transpose(0, 3, 1, 2))
 
 
 def _weight_grad_nhwc(cols_t, gy, wshape):
@@ -291,8 +321,9 @@ NHWC_MIN_IN_CHANNELS = 16      # the same for a convolution's im2col (see _conv_
 
 
 def _tap_row_spans(g):
-    """The transposed convolution's input rows oy in runs [y0, y1) that share the kernel rows
-    [k0, k1) landing inside its output (0 <= oy sh - ph + i dh < h): [(y0, y1, k0, k1)].
+    """The rows oy of the plane (oh, ow) (the convolution's output, the transposed
+    convolution's input) in runs [y0, y1) that share the kernel rows [k0, k1) landing inside
+    the plane (h, w) (0 <= oy sh - ph + i dh < h): [(y0, y1, k0, k1)].
     Only those taps are multiplied; on the DCGAN's 7 -> 14 layer the first and last input
     rows lose one of the 4 kernel rows each, 7% of the GEMM (forward 4.5 -> 4.0 ms a half
     of the batch, with OpenBLAS's SkylakeX kernels; taps are columns (i, j, c), so the rows
