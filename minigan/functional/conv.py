@@ -323,11 +323,11 @@ NHWC_MIN_IN_CHANNELS = 16      # the same for a convolution's im2col (see _conv_
 def _tap_row_spans(g):
     """The rows oy of the plane (oh, ow) (the convolution's output, the transposed
     convolution's input) in runs [y0, y1) that share the kernel rows [k0, k1) landing inside
-    the plane (h, w) (0 <= oy sh - ph + i dh < h): [(y0, y1, k0, k1)].
-    Only those taps are multiplied; on the DCGAN's 7 -> 14 layer the first and last input
-    rows lose one of the 4 kernel rows each, 7% of the GEMM (forward 4.5 -> 4.0 ms a half
-    of the batch, with OpenBLAS's SkylakeX kernels; taps are columns (i, j, c), so the rows
-    i in [k0, k1) are one block of them)."""
+    the plane (h, w) (0 <= oy sh - ph + i dh < h): [(y0, y1, k0, k1)]; rows where none
+    lands are left out. Only those taps are multiplied; on the DCGAN's 7 -> 14 layer the
+    first and last input rows lose one of the 4 kernel rows each, 7% of the GEMM (forward
+    4.5 -> 4.0 ms a half of the batch, with OpenBLAS's SkylakeX kernels; taps are columns
+    (i, j, c), so the rows i in [k0, k1) are one block of them)."""
     def taps(oy):
         start = oy * g.sh - g.ph
         k0 = min(max(0, -(start // g.dh)), g.kh)                 # start + k0 dh >= 0
