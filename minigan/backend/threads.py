@@ -90,3 +90,8 @@ def each_half(f, parts):
 def joined(parts):
     """The halves' results (arrays) as one batch again."""
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def summed(parts):
+    """The halves' partial sums (arrays) added, first half first."""
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]

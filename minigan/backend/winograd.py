@@ -250,7 +250,7 @@ class Backward:
         if need_x:
             gx = threads.joined([d[0] for d in done])
         if need_w:
-            gu = done[0][1] if len(done) == 1 else done[0][1] + done[1][1]
+            gu = threads.summed([d[1] for d in done])
             gw = untransform_weight(gu, self.wshape, p, gy.dtype)
         return gx, gw
 

@@ -114,13 +114,12 @@ def _nhwc_forward(x, w, g, b=None):
     taps = g.kw * x.shape[1]                     # columns per kernel row
     wm = w.transpose(2, 3, 1, 0).reshape(-1, co)
     spans, parts = _tap_row_spans(g), threads.halves(n)
-    covered = [r for y0, y1, _, _ in spans for r in range(y0, y1)] == list(range(g.oh))
     cols_t = np.empty((n * rows, g.kh * taps), dtype=x.dtype)
 
     def half(lo, hi):
         block = im2col_nhwc(x[lo:hi].transpose(0, 2, 3, 1), *g.args(),
                             out=cols_t[lo * rows:hi * rows], rows_by_y=True)
-        z = (np.empty if covered else np.zeros)((block.shape[0], co), dtype=x.dtype)
+        z = np.empty((block.shape[0], co), dtype=x.dtype)       # every row in one span
         per = (hi - lo) * g.ow
         for y0, y1, k0, k1 in spans:
             r, k = slice(y0 * per, y1 * per), slice(k0 * taps, k1 * taps)
@@ -147,8 +146,7 @@ def _weight_grad_spans(cols_t, gy, wshape, g, spans, parts):
             r, k = slice(y0 * per, y1 * per), slice(k0 * taps, k1 * taps)
             d[:, k] += gh[:, r] @ block[r, k]
         return d
-    ds = threads.each_half(half, parts)
-    d = ds[0] if len(ds) == 1 else ds[0] + ds[1]
+    d = threads.summed(threads.each_half(half, parts))
     return np.ascontiguousarray(d.reshape(co, kh, kw, ci).transpose(0, 3, 1, 2))
 
 
@@ -323,11 +321,11 @@ NHWC_MIN_IN_CHANNELS = 16      # the same for a convolution's im2col (see _conv_
 def _tap_row_spans(g):
     """The rows oy of the plane (oh, ow) (the convolution's output, the transposed
     convolution's input) in runs [y0, y1) that share the kernel rows [k0, k1) landing inside
-    the plane (h, w) (0 <= oy sh - ph + i dh < h): [(y0, y1, k0, k1)]; rows where none
-    lands are left out. Only those taps are multiplied; on the DCGAN's 7 -> 14 layer the
-    first and last input rows lose one of the 4 kernel rows each, 7% of the GEMM (forward
-    4.5 -> 4.0 ms a half of the batch, with OpenBLAS's SkylakeX kernels; taps are columns
-    (i, j, c), so the rows i in [k0, k1) are one block of them)."""
+    the plane (h, w) (0 <= oy sh - ph + i dh < h): [(y0, y1, k0, k1)], every row in one
+    (k0 = k1 where none lands: an empty product). Only those taps are multiplied; on the
+    DCGAN's 7 -> 14 layer the first and last input rows lose one of the 4 kernel rows each,
+    7% of the GEMM (forward 4.5 -> 4.0 ms a half of the batch, with OpenBLAS's SkylakeX
+    kernels; taps are columns (i, j, c), so the rows i in [k0, k1) are one block of them)."""
     def taps(oy):
         start = oy * g.sh - g.ph
         k0 = min(max(0, -(start // g.dh)), g.kh)                 # start + k0 dh >= 0
@@ -340,7 +338,7 @@ def _tap_row_spans(g):
             spans[-1] = (spans[-1][0], oy + 1) + k
         else:
             spans.append((oy, oy + 1) + k)
-    return [s for s in spans if s[2] < s[3]]
+    return spans
 
 
 def _conv_transpose_forward(x, w, g, b=None):
