@@ -34,7 +34,7 @@ def test_warmup_compiles_every_kernel_for_both_float_dtypes():
                    K.pool_scatter_parallel, K.pool_scatter_2x2_serial, E.leaky_relu_numba,
                    E.leaky_relu_grad_numba,
                    E.relu_numba, E.relu_grad_numba, E.bias_act_numba, E.act_bias_grad_numba,
-                   N.bn_forward_numba, N.bn_backward_numba, N.bn_rows_forward_numba,
+                   N.bn_forward_channels, N.bn_backward_channels, N.bn_rows_forward_numba,
                    N.bn_rows_backward_numba, E.bce_logits_sum_numba, E.bce_logits_grad_numba,
                    E.outer_numba, E.cat_one_hot_numba):
         kinds = {sig[0].dtype.name for sig in kernel.signatures}
@@ -144,6 +144,36 @@ def test_batch_norm_kernels_match_the_numpy_reference(dtype, shape, slope):
     g = rng.standard_normal(shape).astype(dtype)
     _bn_kernels_against_reference(x, w, b, g, _bn_tol(dtype), slope)
     assert N.bn_forward(x, w, b, 1e-5)[0].flags.c_contiguous
+
+
+@pytest.mark.parametrize("slope", [None, 0.2])
+@pytest.mark.parametrize("channels", [1, 2, 5])
+def test_batch_norm_kernels_split_over_two_threads_give_the_same_bits(monkeypatch, channels,
+                                                                      slope):
+    """From SPLIT_SIZE values the kernels run each half of the channels on its own thread:
+    the same numbers bit for bit as one thread's whole range (numba has >= 2 threads here)."""
+    import numba
+
+    from minigan.backend import norm_kernels as N
+    from minigan.backend import threads
+    assert numba.get_num_threads() >= 2
+    rng = np.random.default_rng(7)
+    x, g = (rng.standard_normal((3, channels, 10)).astype(np.float32) for _ in range(2))
+    w, b = (rng.standard_normal(channels).astype(np.float32) for _ in range(2))
+    act, s = slope is not None, slope or 0.0
+
+    def run(split_size):
+        monkeypatch.setattr(N, "SPLIT_SIZE", split_size)
+        y, mu, var, inv = N.bn_forward_numba(x, w, b, 1e-5, act, s)
+        return (y, mu, var, inv) + N.bn_backward_numba(g, x, mu, inv, inv * w, y, act, s)
+    whole = run(10 ** 9)
+    calls = []
+    both = threads.both
+    monkeypatch.setattr(threads, "both", lambda f, h: calls.append(1) or both(f, h))
+    split = run(x.size)
+    assert len(calls) == (2 if channels >= 2 else 0)
+    for a, r in zip(split, whole):
+        assert a.tobytes() == r.tobytes()
 
 
 @pytest.mark.parametrize("slope", [None, 0.0, 0.2])
