@@ -73,9 +73,12 @@ def test_the_numba_output_copy_gives_the_references_numbers(drawn, oh_less, ow_l
     m, _, nb, c, th, tw, dtype = drawn
     yd = np.random.default_rng(6).standard_normal((nb, th * m, m, tw, c)).astype(dtype)
     oh, ow = max(th * m - oh_less, 1), max(tw * m - ow_less, 1)
-    a, b = from_phases_numba(yd, oh, ow), winograd.from_phases(yd, oh, ow)
-    assert a.dtype == dtype and a.flags.c_contiguous
+    out = np.full((nb + 2, c, oh, ow), np.nan, dtype=dtype)     # fills its rows 1..nb only
+    a = from_phases_numba(yd, out[1:-1])
+    b = winograd.from_phases(yd, np.empty((nb, c, oh, ow), dtype=dtype))
     np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(out[1:-1], b)
+    assert np.isnan(out[[0, -1]]).all()
 
 
 @pytest.mark.parametrize("m,r", CONFIGS)

@@ -492,11 +492,11 @@ def pool_scatter_parallel(gy, idx, h, w):
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
-def from_phases_numba(yd, oh, ow):
-    """y (N, C, oh, ow), y[n, k, i, q m + p] = yd[n, i, p, q, k], from the column-phase
-    split yd (N, rows, m, tw, C) (winograd.from_phases's numbers)."""
+def from_phases_numba(yd, y):
+    """Fills y (N, C, oh, ow): y[n, k, i, q m + p] = yd[n, i, p, q, k], from the column-phase
+    split yd (N, rows, m, tw, C) (winograd.from_phases's numbers); returns y."""
     nb, _, m, tw, c = yd.shape
-    y = np.empty((nb, c, oh, ow), dtype=yd.dtype)
+    oh, ow = y.shape[2], y.shape[3]
     for n in range(nb):
         for i in range(oh):
             for p in range(m):
