@@ -286,9 +286,30 @@ def winograd_geometry(draw, transposed=False):
 
 
 @st.composite
-def _conv(draw, transposed=False, winograd=False):
-    """Inputs of a convolution; ``winograd``: half of them in geometries it computes."""
-    g = draw(winograd_geometry(transposed) if winograd and draw(st.booleans()) else
+def direct_geometry(draw, transposed=False):
+    """A geometry the direct kernels compute: stride and dilation 1, kernels 1-4 high and
+    wide, padding up to the kernel's size (whole rows of zeros too); batch 1-3, 1-3
+    channels."""
+    n, cin, cout = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    p = tuple(draw(st.integers(0, ki)) for ki in k)
+    if transposed:      # the output (size - 1) - 2 p + k >= 1
+        lowest = [max(1, 2 * pi - ki + 2) for pi, ki in zip(p, k)]
+    else:               # size + 2 p - k + 1 >= 1
+        lowest = [max(1, ki - 2 * pi) for pi, ki in zip(p, k)]
+    size = tuple(lo + draw(st.integers(0, 4)) for lo in lowest)
+    wshape = (cin, cout) + k if transposed else (cout, cin) + k
+    return dict(x=(n, cin) + size, w=wshape, bias=(wshape[1 if transposed else 0],),
+                stride=(1, 1), padding=p, dilation=(1, 1),
+                output_padding=(0, 0) if transposed else None)
+
+
+@st.composite
+def _conv(draw, transposed=False, winograd=False, direct=False):
+    """Inputs of a convolution; ``winograd`` (``direct``): half of them in geometries it
+    computes."""
+    own = winograd_geometry if winograd else direct_geometry if direct else None
+    g = draw(own(transposed) if own is not None and draw(st.booleans()) else
              conv_geometry(transposed))
     kw = dict(stride=g["stride"], padding=g["padding"], dilation=g["dilation"])
     if transposed:
@@ -297,7 +318,7 @@ def _conv(draw, transposed=False, winograd=False):
     return args, kw
 
 
-CONV_STRATEGIES = ("auto", "rows", "im2col", "channels_last", "winograd")
+CONV_STRATEGIES = ("auto", "rows", "im2col", "channels_last", "winograd", "direct")
 
 
 def _strategy(op, name):
@@ -450,10 +471,11 @@ OPS = [
     Op("nll_loss", F.nll_loss, _classes(),
        lambda a, t, reduction: _tF().nll_loss(a, t, reduction=reduction)),
     # each way of computing a convolution, picked explicitly (its backward passes too)
-    *[Op(f"conv2d_{s}", _strategy(F.conv2d, s), _conv(winograd=s == "winograd"),
+    *[Op(f"conv2d_{s}", _strategy(F.conv2d, s),
+         _conv(winograd=s == "winograd", direct=s == "direct"),
          lambda x, w, b, **kw: _tF().conv2d(x, w, b, **kw)) for s in CONV_STRATEGIES],
     *[Op(f"conv_transpose2d_{s}", _strategy(F.conv_transpose2d, s),
-         _conv(transposed=True, winograd=s == "winograd"),
+         _conv(transposed=True, winograd=s == "winograd", direct=s == "direct"),
          lambda x, w, b, **kw: _tF().conv_transpose2d(x, w, b, **kw))
       for s in CONV_STRATEGIES],
     Op("max_pool2d", F.max_pool2d, _pool(), lambda x, **kw: _tF().max_pool2d(x, **kw)),

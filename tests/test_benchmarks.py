@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from benchmarks import __main__ as runner
-from benchmarks import conditional_turn, conv_rule, gemm_floor, mixture_turn, op_overhead, spatial
+from benchmarks import (
+    conditional_turn,
+    conv_rule,
+    direct_rule,
+    gemm_floor,
+    mixture_turn,
+    op_overhead,
+    spatial,
+)
 
 
 def test_op_overhead_runs():
@@ -54,6 +62,19 @@ def test_the_conv_rule_benchmark_compares_winograd_with_the_other_strategies(cap
     conv_rule.main(["--quick"])
     out = capsys.readouterr().out
     assert out.startswith("OpenBLAS ") and "conv_t (64, 128, 7, 7) 4x4 s2" in out
+
+
+def test_the_direct_rule_benchmark_compares_direct_with_auto_without_it(capsys):
+    from minigan.functional import conv
+    g = conv._Geometry(3, 3, (1, 1), (1, 1), (1, 1), 28, 28)
+    x = np.zeros((2, 32, 28, 28), np.float32)
+    assert conv._direct_fit(x, (1, 32, 3, 3), g)
+    with direct_rule._without_direct():                  # what its 'other' column runs
+        assert not conv._direct_fit(x, (1, 32, 3, 3), g)
+    assert conv._direct_fit(x, (1, 32, 3, 3), g)
+    direct_rule.main(["--quick"])
+    out = capsys.readouterr().out
+    assert out.startswith("OpenBLAS ") and "(64, 32, 28, 28) 3x3 -> 1 (inner 288)" in out
 
 
 def test_the_gemm_floor_benchmark_times_the_layers_three_products(torch, capsys):
