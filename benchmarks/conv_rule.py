@@ -38,7 +38,9 @@ def _others_only():
         conv.WINOGRAD_MIN_CHANNELS = before
 
 
-def _step(op, x, w, kw, strategy):
+def strategy_step(op, x, w, kw, strategy, without):
+    """One forward + backward of ``op`` under ``strategy``, or for "other" under 'auto' inside
+    ``without()`` (a context manager that switches the strategy being measured off)."""
     tx, tw = mg.tensor(x, requires_grad=x.shape[1] > 1), mg.tensor(w, requires_grad=True)
     fn = getattr(F, op)
     g = None
@@ -48,12 +50,29 @@ def _step(op, x, w, kw, strategy):
         tx.grad = tw.grad = None
         with contextlib.ExitStack() as stack:
             if strategy == "other":
-                stack.enter_context(_others_only())
+                stack.enter_context(without())
             stack.enter_context(conv.conv_strategy("auto" if strategy == "other" else strategy))
             y = fn(tx, tw, **kw)
             g = np.ones(y.shape, np.float32) if g is None else g
             y.backward(g)
     return step
+
+
+def compare(cases, strategy, without, repeats, number):
+    """[(name, other ms, strategy ms)] over cases (name, op, x, w, keyword arguments)."""
+    rows = []
+    for name, op, x, w, kw in cases:
+        med = interleaved({s: strategy_step(op, x, w, kw, s, without)
+                           for s in ("other", strategy)}, repeats, number)
+        rows.append((name, med["other"] * 1e3, med[strategy] * 1e3))
+    return rows
+
+
+def print_rows(rows, strategy, width=44):
+    print(blas_line())
+    print(f"{'forward + backward':{width}} {'other ms':>9} {strategy:>9} {'ratio':>6}")
+    for name, other, ours in rows:
+        print(f"{name:{width}} {other:9.2f} {ours:9.2f} {ours / other:6.2f}")
 
 
 def _cases(quick):
@@ -71,20 +90,12 @@ def _cases(quick):
 
 
 def measure(repeats=5, number=5, quick=False):
-    rows = []
-    for name, op, x, w, kw in _cases(quick):
-        med = interleaved({s: _step(op, x, w, kw, s) for s in ("other", "winograd")},
-                          repeats, number)
-        rows.append((name, med["other"] * 1e3, med["winograd"] * 1e3))
-    return rows
+    return compare(_cases(quick), "winograd", _others_only, repeats, number)
 
 
 def main(argv=None):
     repeats, number, quick = single_benchmark_flags(__doc__, argv, 5)
-    print(blas_line())
-    print(f"{'forward + backward':44} {'other ms':>9} {'winograd':>9} {'ratio':>6}")
-    for name, other, wino in measure(repeats, number, quick):
-        print(f"{name:44} {other:9.2f} {wino:9.2f} {wino / other:6.2f}")
+    print_rows(measure(repeats, number, quick), "winograd")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,8 @@ import contextlib
 
 import numpy as np
 
-import minigan as mg
-from benchmarks.timing import blas_line, interleaved, single_benchmark_flags
-from minigan import functional as F
+from benchmarks.conv_rule import compare, print_rows
+from benchmarks.timing import single_benchmark_flags
 from minigan.functional import conv
 
 # (input shape, weight shape); padding k // 2. The DCGAN generator's last layer and its
@@ -47,41 +46,22 @@ def _without_direct():
         conv.DIRECT_MAX_OUT, conv.DIRECT_MAX_INNER = before
 
 
-def _step(x, w, strategy):
-    tx, tw = mg.tensor(x, requires_grad=x.shape[1] > 1), mg.tensor(w, requires_grad=True)
-    g = None
-
-    def step():
-        nonlocal g
-        tx.grad = tw.grad = None
-        with contextlib.ExitStack() as stack:
-            if strategy == "other":
-                stack.enter_context(_without_direct())
-            stack.enter_context(conv.conv_strategy("auto" if strategy == "other" else strategy))
-            y = F.conv2d(tx, tw, padding=w.shape[2] // 2)
-            g = np.ones(y.shape, np.float32) if g is None else g
-            y.backward(g)
-    return step
-
-
-def measure(repeats=5, number=5, quick=False):
+def _cases(quick):
     rng = np.random.default_rng(0)
-    rows = []
     for xs, ws in CASES:
         x = rng.standard_normal((2,) + xs[1:] if quick else xs, dtype=np.float32)
         w = rng.standard_normal(ws, dtype=np.float32) * 0.1
-        med = interleaved({s: _step(x, w, s) for s in ("other", "direct")}, repeats, number)
-        name = f"{xs} {ws[2]}x{ws[3]} -> {ws[0]} (inner {ws[1] * ws[2] * ws[3]})"
-        rows.append((name, med["other"] * 1e3, med["direct"] * 1e3))
-    return rows
+        yield (f"{xs} {ws[2]}x{ws[3]} -> {ws[0]} (inner {ws[1] * ws[2] * ws[3]})", "conv2d", x,
+               w, dict(padding=ws[2] // 2))
+
+
+def measure(repeats=5, number=5, quick=False):
+    return compare(_cases(quick), "direct", _without_direct, repeats, number)
 
 
 def main(argv=None):
     repeats, number, quick = single_benchmark_flags(__doc__, argv, 5)
-    print(blas_line())
-    print(f"{'forward + backward':48} {'other ms':>9} {'direct':>9} {'ratio':>6}")
-    for name, other, ours in measure(repeats, number, quick):
-        print(f"{name:48} {other:9.2f} {ours:9.2f} {ours / other:6.2f}")
+    print_rows(measure(repeats, number, quick), "direct", 48)
 
 
 if __name__ == "__main__":

@@ -195,15 +195,16 @@ def _winograd_plan(x, wshape, g):
 # With few output channels im2col's product is a matrix-vector one, and with few input
 # channels its inner size (C_in kh kw) is short: both are bound by the copies, not the
 # products. `python -m benchmarks.direct_rule` (forward + backward against what 'auto' chose
-# before; two runs, SkylakeX / Haswell kernels): 1 to 4 outputs from 16-64 channels 0.22-0.98
+# before; two runs, SkylakeX / Haswell kernels): 1 to 4 outputs from 16-64 channels 0.22-1.02
 # / 0.30-0.87 of the time (the DCGAN generator's last layer, (64, 32, 28, 28) -> 1 3x3, 0.22-
 # 0.25 / 0.34-0.36; a 5x5 16 -> 2 at 14 x 14 0.98-1.02 / 0.81-0.87); 8 outputs 0.54-0.61 /
 # 0.43-0.63; one input channel, inner size 9-16, 0.26-1.24 / 0.32-0.89 (noisy, the other
 # paths' above all; the generator's last layer's input gradient is such a forward). So
-# 'auto' takes it for at most 4 output channels or an inner size up to 16. Inner sizes 18-27
-# ranged 0.66-1.18, and the thesis CNN's first layer (100, 1, 28, 28) -> 16 5x5 (inner 25)
-# measured 0.62-0.66 / 0.30-0.63, but it stays where it is for now: taking it changes the
-# classifier's numbers (and the DCGAN's judge), which would need their own re-measurement.
+# 'auto' takes it for at most 4 output channels or an inner size up to 16. 2 and 3 input
+# channels 3x3 (inner 18, 27) ranged 0.73-1.18; the thesis CNN's first layer, (100, 1, 28,
+# 28) -> 16 5x5 (inner 25), measured 0.62-0.66 / 0.30-0.63, but it stays where it is for now:
+# taking it changes the classifier's numbers (and the DCGAN's judge), which would need their
+# own re-measurement.
 DIRECT_MAX_OUT = 4
 DIRECT_MAX_INNER = 16
 
