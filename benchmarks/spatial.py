@@ -16,6 +16,8 @@ CASES = [
      dict(padding=2)),
     ("conv2d CNN-2 (100,16,14,14) 16x5x5 p2", "conv2d", (100, 16, 14, 14), (16, 16, 5, 5),
      dict(padding=2)),
+    ("conv2d DCGAN G-last (64,32,28,28) 1x3x3 p1", "conv2d", (64, 32, 28, 28), (1, 32, 3, 3),
+     dict(padding=1)),
     ("convT DCGAN 7->14 (64,128,7,7) 4x4 s2", "conv_transpose2d", (64, 128, 7, 7),
      (128, 64, 4, 4), dict(stride=2, padding=1)),
     ("convT DCGAN 14->28 (64,64,14,14) 4x4 s2", "conv_transpose2d", (64, 64, 14, 14),
