@@ -91,7 +91,7 @@ def test_the_whole_suite_runs_quick_and_writes_json(torch, tmp_path, capsys):
     # each model workload first checks minigan against its PyTorch twin (models._compare)
     runner.main(["--quick", "--json", str(tmp_path / "bench.json")])
     saved = json.loads((tmp_path / "bench.json").read_text())
-    assert len(saved["rows"]) == 13 and saved["quick"]
+    assert len(saved["rows"]) == 14 and saved["quick"]      # 7 models, 7 spatial layers
     assert {"cold_cache_s", "warm_cache_s"} <= set(saved["cold_start"])
     job = saved["main_job"]               # the default run, whole process, with its parts
     assert job["turns"] == 200 and job["whole_s"] > sum(job["parts_s"].values()) * 0.5
