@@ -8,12 +8,17 @@ products. Here every output plane is the sum of shifted input planes times one w
 
     y[n, o, oy, ox] = sum over (c, i, j) of w[o, c, i, j] x[n, c, oy + i - ph, ox + j - pw]
 
-(zero outside x), added in (c, i, j) order, a row of ox at a time (vectorized, no reduction
-across lanes: the order is the code's on any SIMD width). The weight gradient keeps one
-running row of ow partial sums per weight, over samples and output rows, then adds the row:
+(zero outside x), added in (c, i, j) order. Each plane is computed 'wide', oh rows of ow + kw
+- 1 from the sample padded once, so that a tap is one run of values (vectorized, no
+reduction across lanes: the order is the code's on any SIMD width). The weight gradient is,
+per sample and weight, one dot product of gy's plane laid out the same way (zeros past ow)
+with a run of the padded input, added over the samples in order:
 
-    dW[o, c, i, j] = sum over ox of (sum over (n, oy) of gy[n, o, oy, ox] x[n, c, oy + i - ph,
-                     ox + j - pw]).
+    dW[o, c, i, j] = sum over n of (sum over (oy, ox) of gy[n, o, oy, ox] x[n, c, oy + i - ph,
+                     ox + j - pw]),
+
+the inner sums in vector lanes (``fastmath`` reassociation, as the batch-norm kernels'), so
+their last bits depend on the SIMD width but not on the run.
 
 The kernels are serial and release the GIL: the callers run each half of the batch on its own
 thread (threads.each_half), the weight gradient's two halves added first half first.

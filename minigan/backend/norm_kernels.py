@@ -95,12 +95,13 @@ def bn_forward_channels(x, w, b, eps, act, slope, c0, c1, y, mu, var, inv):
 
 def bn_forward_numba(x, w, b, eps, act, slope):
     """(y, mean, biased variance, 1 / sqrt(var + eps)) of x (N, C, S), channel by channel
-    (bn_forward_channels); the channels in two halves on two threads (threads.by_halves)."""
+    (bn_forward_channels); from SPLIT_SIZE values each half of the channels on its own
+    thread (threads.each_half)."""
     nc = x.shape[1]
     y, mu, var = np.empty_like(x), np.empty(nc), np.empty(nc)
     inv = np.empty(nc, dtype=x.dtype)
-    threads.by_halves(lambda c0, c1: bn_forward_channels(
-        x, w, b, eps, act, slope, c0, c1, y, mu, var, inv), nc, x.size >= SPLIT_SIZE)
+    threads.each_half(lambda c0, c1: bn_forward_channels(
+        x, w, b, eps, act, slope, c0, c1, y, mu, var, inv), _channel_parts(x))
     return y, mu, var, inv
 
 
@@ -134,8 +135,8 @@ def bn_backward_numba(g, x, mu, inv, scale, y, act, slope):
     channels on two threads as the forward."""
     nc = g.shape[1]
     gx, gw, gb = np.empty_like(g), np.empty(nc, dtype=g.dtype), np.empty(nc, dtype=g.dtype)
-    threads.by_halves(lambda c0, c1: bn_backward_channels(
-        g, x, mu, inv, scale, y, act, slope, c0, c1, gx, gw, gb), nc, g.size >= SPLIT_SIZE)
+    threads.each_half(lambda c0, c1: bn_backward_channels(
+        g, x, mu, inv, scale, y, act, slope, c0, c1, gx, gw, gb), _channel_parts(g))
     return gx, gw, gb
 
 
@@ -193,11 +194,16 @@ def bn_rows_backward_numba(g, x, mu, inv, scale, y, act, slope):
 # 6272): 1.16 / 0.75) and the row-wise ones serve.
 MIN_RUN = 8
 # From this many values the per-channel kernels run each half of the channels on its own
-# thread (threads.by_halves), the same numbers. Forward / backward, ms, one thread against
+# thread (threads.each_half), the same numbers. Forward / backward, ms, one thread against
 # two (SkylakeX machine, 2 cores): (64, 32, 784) 0.48 / 1.08 -> 0.33 / 0.41; (64, 64, 196)
 # 0.24 / 0.34 -> 0.21 / 0.26; but (64, 64, 49) 0.11 / 0.14 -> 0.14 / 0.15 and (64, 128, 16)
 # 0.10 / 0.10 -> 0.15 / 0.15: a hand-off costs ~0.05 ms.
 SPLIT_SIZE = 1 << 18
+
+
+def _channel_parts(x):
+    """The channel ranges (c0, c1) of x (N, C, S) the kernels run, one per thread."""
+    return threads.halves(x.shape[1]) if x.size >= SPLIT_SIZE else [(0, x.shape[1])]
 
 
 def _numba_ok(*arrays):

@@ -87,16 +87,6 @@ def each_half(f, parts):
         return list(both(lambda: f(*parts[0]), lambda: f(*parts[1])))
 
 
-def by_halves(f, n, split=True):
-    """f(0, n // 2) and f(n // 2, n) on two threads (``both``) where ``split`` and n >= 2,
-    else f(0, n): for a kernel that releases the GIL and writes only its own range (a
-    result the same either way)."""
-    if not split or n < 2:
-        f(0, n)
-    else:
-        both(lambda: f(0, n // 2), lambda: f(n // 2, n))
-
-
 def joined(parts):
     """The halves' results (arrays) as one batch again."""
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
